@@ -1,0 +1,60 @@
+# perfcycle: every target creates what it needs itself (venv, Debian tools).
+# `make generate` writes the bundle from spec/kpis.yaml; `make test` runs every test.
+
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+SPEC        ?= spec/kpis.yaml
+DEB_PACKAGES := prometheus prometheus-alertmanager prometheus-node-exporter
+STAMP       := $(VENV)/.installed
+
+.PHONY: all venv deps generate check validate test unit lint bench clean
+
+all: generate
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# The real tools come from Debian packages: installed when root and missing, else explained.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "missing Debian packages:$$missing"; \
+		echo "install them with: sudo apt-get install$$missing"; \
+		echo "(elsewhere: download prometheus, alertmanager and node_exporter from prometheus.io/download and put promtool, amtool on PATH)"; \
+		exit 1; \
+	fi
+
+generate: venv deps
+	$(VENV)/bin/perfcycle generate --spec $(SPEC)
+
+validate: venv deps
+	$(VENV)/bin/perfcycle validate --spec $(SPEC)
+
+check: venv deps
+	$(VENV)/bin/perfcycle check --spec $(SPEC)
+
+test: venv deps
+	$(VENV)/bin/perfcycle check --spec $(SPEC)
+	$(PY) -m pytest -q
+
+unit: venv deps
+	$(PY) -m pytest -q -m "not slow"
+
+lint: venv deps
+	$(VENV)/bin/perfcycle lint --spec $(SPEC)
+
+bench: venv deps
+	$(PY) bench/generate.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
