@@ -1,0 +1,76 @@
+"""What each KPI kind records: the fast recorded series its alerts and panels read.
+
+Adding a kind means adding one function here; builders ask ``records(kpi)`` and
+``naming.value_record(kpi)`` and never branch on the kind themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import naming, promql
+from .model import Kpi
+
+
+@dataclass(frozen=True)
+class Record:
+    """One recording rule: the series name and the expression that produces it."""
+
+    record: str
+    expr: str
+
+
+def records(kpi: Kpi) -> list[Record]:
+    """The recording rules of one KPI at its fast window, intermediate series first."""
+    return _BY_KIND[kpi.source.kind](kpi)
+
+
+def raw_value_expr(kpi: Kpi) -> str:
+    """The KPI's value straight from source series (no recorded series), in its unit."""
+    return _RAW_BY_KIND[kpi.source.kind](kpi)
+
+
+def _quantile(kpi: Kpi) -> list[Record]:
+    s = kpi.source
+    buckets = Record(naming.bucket_record(kpi), _bucket_rates(kpi))
+    value = promql.scaled(f"histogram_quantile({s.quantile:g}, {buckets.record})", s.scale)
+    return [buckets, Record(naming.value_record(kpi), value)]
+
+
+def _ratio(kpi: Kpi) -> list[Record]:
+    s = kpi.source
+    numerator = Record(naming.numerator_record(kpi), promql.sum_rates(s.numerator, s.window, s.by))
+    denominator = Record(naming.denominator_record(kpi), promql.sum_rates(s.denominator, s.window, s.by))
+    value = promql.scaled(promql.guarded_ratio(numerator.record, denominator.record), s.scale)
+    return [numerator, denominator, Record(naming.value_record(kpi), value)]
+
+
+def _single(kpi: Kpi) -> list[Record]:
+    return [Record(naming.value_record(kpi), raw_value_expr(kpi))]
+
+
+def _bucket_rates(kpi: Kpi) -> str:
+    s = kpi.source
+    return promql.sum_rate(promql.selector(s.metric, s.selector, "_bucket"), s.window, ["le", *s.by])
+
+
+def _raw_quantile(kpi: Kpi) -> str:
+    s = kpi.source
+    return promql.scaled(f"histogram_quantile({s.quantile:g}, {_bucket_rates(kpi)})", s.scale)
+
+
+def _raw_ratio(kpi: Kpi) -> str:
+    s = kpi.source
+    return promql.scaled(promql.guarded_ratio(f"({promql.sum_rates(s.numerator, s.window, s.by)})",
+                                              f"({promql.sum_rates(s.denominator, s.window, s.by)})"), s.scale)
+
+
+_RAW_BY_KIND = {
+    "quantile": _raw_quantile,
+    "ratio": _raw_ratio,
+    "rate": lambda k: promql.scaled(promql.sum_rates(k.source.counters, k.source.window, k.source.by), k.source.scale),
+    "gauge": lambda k: promql.scaled(
+        f"{k.source.aggregation}{promql.by_clause(k.source.by)} ({k.source.metric})", k.source.scale),
+    "expression": lambda k: promql.scaled(k.source.expr, k.source.scale),
+}
+
+_BY_KIND = {"quantile": _quantile, "ratio": _ratio, "rate": _single, "gauge": _single, "expression": _single}

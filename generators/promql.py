@@ -1,0 +1,37 @@
+"""Small PromQL builders shared by the kinds and the alert builders; they only format strings."""
+from __future__ import annotations
+
+
+def by_clause(labels: list[str] | tuple[str, ...]) -> str:
+    """`` by (a, b)`` or nothing, so ``sum`` keeps exactly the KPI's labels."""
+    return f" by ({', '.join(labels)})" if labels else ""
+
+
+def selector(metric: str, matchers: str = "", suffix: str = "") -> str:
+    """``metric_suffix{matchers}``, merging matchers into a selector that may already have some."""
+    if "{" in metric:
+        name, inner = metric.split("{", 1)
+        inner = inner.rstrip("}")
+        extra = ", ".join(m for m in (inner, matchers) if m)
+        return f"{name}{suffix}{{{extra}}}"
+    return f"{metric}{suffix}{{{matchers}}}" if matchers else f"{metric}{suffix}"
+
+
+def sum_rate(counter: str, window: str, labels: list[str]) -> str:
+    """``sum by (labels) (rate(counter[window]))``."""
+    return f"sum{by_clause(labels)} (rate({counter}[{window}]))"
+
+
+def sum_rates(counters: list[str], window: str, labels: list[str]) -> str:
+    """The sum of several counters' rates, each aggregated to the same labels."""
+    return " + ".join(sum_rate(c, window, labels) for c in counters)
+
+
+def scaled(expr: str, factor: float) -> str:
+    """``factor * (expr)``, or ``expr`` alone when the factor is 1."""
+    return expr if factor == 1 else f"{factor:g} * ({expr})"
+
+
+def guarded_ratio(numerator: str, denominator: str) -> str:
+    """A ratio that is absent, not NaN or +Inf, when the denominator is zero (no traffic)."""
+    return f"{numerator} / ({denominator} > 0)"

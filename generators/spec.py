@@ -1,0 +1,122 @@
+"""Read a spec file (YAML or Jsonnet, wire format ``version: 1``) into the validated model.
+
+This is the only module that knows file formats; it returns a ``Spec`` or raises one
+``SpecError`` that lists every problem with its file and spec path.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import Problem, SpecError, format_path
+from .model import Spec, cross_problems
+from .model.kpi import Source
+from .promcheck import promql_problems
+
+_KINDS = {"quantile", "ratio", "rate", "gauge", "expression"}
+_TYPE_WORDS = {"Comparison", "Target", "function-before"}
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec with where it came from: outputs cite the file and its hash."""
+
+    spec: Spec
+    path: str
+    sha256: str
+
+
+def load(path: str | Path, check_promql: bool = True) -> LoadedSpec:
+    """Load, validate and cross-check a spec; raise ``SpecError`` with every problem found."""
+    shown = str(path)
+    raw_bytes = _read(path, shown)
+    document = _parse(raw_bytes, shown)
+    spec = _validate(document, shown)
+    problems = [Problem(shown, where, what) for where, what in cross_problems(spec)]
+    if check_promql and not problems:
+        problems += [Problem(shown, where, what) for where, what in promql_problems(spec)]
+    if problems:
+        raise SpecError(problems)
+    return LoadedSpec(spec=spec, path=shown, sha256=hashlib.sha256(raw_bytes).hexdigest())
+
+
+def _read(path: str | Path, shown: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise SpecError([Problem(shown, "", f"cannot read: {err.strerror}")]) from None
+
+
+def _parse(raw: bytes, shown: str) -> object:
+    if shown.endswith((".jsonnet", ".libsonnet")):
+        return _evaluate_jsonnet(shown)
+    try:
+        return yaml.load(raw, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpecError([Problem(shown, where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
+
+
+def _evaluate_jsonnet(shown: str) -> object:
+    import json
+
+    import _jsonnet
+
+    try:
+        return json.loads(_jsonnet.evaluate_file(shown))
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[0]
+        raise SpecError([Problem(shown, "", f"Jsonnet error: {first}")]) from None
+
+
+def _validate(document: object, shown: str) -> Spec:
+    if not isinstance(document, dict):
+        raise SpecError([Problem(shown, "", "the spec must be a mapping with version, bundle, kpis, …")])
+    try:
+        return Spec.model_validate(document)
+    except ValidationError as err:
+        raise SpecError([_problem(shown, e) for e in err.errors()]) from None
+
+
+def _problem(shown: str, error: dict) -> Problem:
+    """Phrase one pydantic error as a located problem, in the spec's own words."""
+    loc = [part for part in error["loc"] if part not in _KINDS and part not in _TYPE_WORDS]
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        message = f'unknown key "{loc[-1]}"'
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "union_tag_invalid":
+        message = f"kind must be one of {', '.join(sorted(_KINDS))}"
+    elif kind == "union_tag_not_found":
+        message = f"needs a kind: one of {', '.join(sorted(_KINDS))}"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+        if kind not in ("duration", "identifier", "label", "comparison", "target", "value_error"):
+            message += f" (got {error['input']!r})" if not isinstance(error["input"], (dict, list)) else ""
+    return Problem(shown, format_path(tuple(loc)), message)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+__all__ = ["LoadedSpec", "Source", "load"]
