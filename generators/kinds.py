@@ -74,3 +74,35 @@ _RAW_BY_KIND = {
 }
 
 _BY_KIND = {"quantile": _quantile, "ratio": _ratio, "rate": _single, "gauge": _single, "expression": _single}
+
+
+def window_expr(kpi: Kpi, window: str) -> str:
+    """The KPI's value over a long ``window``, read from its fast recorded series only.
+
+    A quantile re-derives the percentile from the averaged bucket rates (the mean of p95s
+    is not a p95); a ratio divides the averaged numerator by the averaged denominator;
+    everything else averages its value.
+    """
+    s = kpi.source
+    avg = lambda record: f"avg_over_time({record}[{window}])"  # noqa: E731
+    if s.kind == "quantile":
+        return promql.scaled(f"histogram_quantile({s.quantile:g}, {avg(naming.bucket_record(kpi))})", s.scale)
+    if s.kind == "ratio":
+        return promql.scaled(promql.guarded_ratio(avg(naming.numerator_record(kpi)),
+                                                  avg(naming.denominator_record(kpi))), s.scale)
+    return avg(f'{naming.value_record(kpi)}{{{naming.KPI_LABEL}="{kpi.id}"}}')
+
+
+def presence_record(kpi: Kpi) -> str:
+    """The recorded series that exists while the KPI's sources do, even with no traffic.
+
+    A ratio's value is absent without traffic, its denominator is not; a quantile's
+    buckets likewise. ``absent()`` of this series means the source itself vanished.
+    """
+    return {"quantile": naming.bucket_record, "ratio": naming.denominator_record}.get(
+        kpi.source.kind, naming.value_record)(kpi)
+
+
+def shared(record: Record) -> bool:
+    """Whether a record is about a metric rather than a KPI (bucket rates), so KPIs share it."""
+    return "_bucket:" in record.record

@@ -7,6 +7,7 @@ operations say how (``rate5m``, ``p95_rate5m``, ``ratio_rate5m``).
 from __future__ import annotations
 
 import re
+import zlib
 
 from .model import Alert, Kpi
 
@@ -91,6 +92,89 @@ def group_name(bundle: str, domain: str, kind: str) -> str:
 def dashboard_uid(bundle: str, audience: str) -> str:
     """Stable Grafana uid (max 40 characters), derived from spec ids so URLs survive regeneration."""
     return f"pc-{bundle}-{audience}"[:40].replace("_", "-")
+
+
+# ---------------------------------------------------------------- alert label keys
+SEVERITY = "severity"
+DOMAIN = "domain"
+FAMILY = "family"
+"""Equal to the KPI id: the critical and warning alerts of one KPI share a family (inhibition)."""
+TRIGGER = "trigger"
+ESCALATION = "escalation"
+"""Value of ``trigger`` on the daily cycle's escalation-trigger alerts."""
+TIER = "tier"
+WINDOW_CLASS = "window_class"
+SLO = "slo"
+
+
+def window_record(kpi: Kpi, window: str) -> str:
+    """The KPI's value over a long window (1h executive, 1d FinOps, 7d baseline), from recorded series."""
+    return baseline_record(kpi, window)
+
+
+def group_kinds() -> tuple[str, ...]:
+    """Rule group kinds of one domain, in evaluation order."""
+    return ("records", "slo", "long", "alerts")
+
+
+def rule_file(directory: str, domain: str) -> str:
+    """``recording_rules/workload.yml``, ``alerts/workload.yml``."""
+    return f"{directory}/{domain}.yml"
+
+
+def test_file(domain: str) -> str:
+    return f"tests/rules/{domain}.test.yml"
+
+
+def panel_id(kpi: Kpi, audience: str) -> int:
+    """A stable Grafana panel id for the KPI's panel on an audience's dashboard (``?viewPanel=``).
+
+    Derived from the ids alone, so alerts link to the panel without knowing the layout;
+    1000..999999 keeps clear of small ids the dashboard builder may use for rows.
+    """
+    return 1000 + zlib.crc32(f"{audience}/{kpi.id}".encode()) % 999_000
+
+
+# ---------------------------------------------------------------- SLOs (Sloth-compatible names)
+SLI_ERROR = "slo:sli_error:ratio_rate{window}"
+SLO_OBJECTIVE = "slo:objective:ratio"
+SLO_ERROR_BUDGET = "slo:error_budget:ratio"
+SLO_TIME_PERIOD = "slo:time_period:days"
+SLO_CURRENT_BURN = "slo:current_burn_rate:ratio"
+SLO_PERIOD_BURN = "slo:period_burn_rate:ratio"
+SLO_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+SLO_INFO = "sloth_slo_info"
+SLOTH_ID, SLOTH_SERVICE, SLOTH_SLO, SLOTH_WINDOW = "sloth_id", "sloth_service", "sloth_slo", "sloth_window"
+
+
+def sli_error_record(window: str) -> str:
+    """Sloth's name for the error ratio over ``window``: ``slo:sli_error:ratio_rate5m``."""
+    return SLI_ERROR.format(window=window)
+
+
+def slo_events_record(kpi: Kpi, what: str, window: str) -> str:
+    """Bad (``errors``) or all (``events``) events per second behind an SLO, at its base window."""
+    return f"{level(kpi)}:{kpi.id}_slo_{what}:rate{window}"
+
+
+def sloth_labels(bundle: str, kpi: Kpi) -> dict[str, str]:
+    """``sloth_id``, ``sloth_service``, ``sloth_slo``: what Sloth's dashboards select SLOs by."""
+    service = kpi.slo.service or bundle
+    name = kpi.slo.name or kpi.id
+    return {SLOTH_ID: f"{service}-{name}", SLOTH_SERVICE: service, SLOTH_SLO: name}
+
+
+def burn_alert_name(kpi: Kpi) -> str:
+    return kpi.slo.alert_name or f"{camel(kpi.id)}ErrorBudgetBurn"
+
+
+def slo_no_data_alert_name(kpi: Kpi) -> str:
+    return f"{camel(kpi.id)}SloNoData"
+
+
+def source_absent_alert_name(kpi: Kpi) -> str:
+    """The implicit missing-data alert of a ``critical_source`` KPI."""
+    return f"{camel(kpi.id)}SourceAbsent"
 
 
 def _percentile(quantile: float) -> str:

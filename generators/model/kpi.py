@@ -169,6 +169,19 @@ class BurnRateTiers(Frozen):
     ticket_slow: bool = True
 
 
+class BurnWindow(Frozen):
+    """One burn-rate tier stated as "alert when ``budget_consumed`` of the budget burns within ``long``".
+
+    The factor follows: ``budget_consumed × period / long`` (2 % in 1 h of 30 d is 14.4).
+    """
+
+    long: Duration
+    short: Duration | None = None
+    """Defaults to ``long / 12``, as in the SRE workbook."""
+    budget_consumed: float = Field(gt=0, le=1)
+    """Fraction of the period's error budget, e.g. 0.02."""
+
+
 class Slo(Frozen):
     """An SLO on a ratio KPI, alerted with multiwindow multi-burn-rate rules."""
 
@@ -176,6 +189,19 @@ class Slo(Frozen):
     """Percent of good events, e.g. 99.9."""
     period: Duration = "30d"
     tiers: BurnRateTiers = BurnRateTiers()
+    windows: dict[Literal["page_fast", "page_slow", "ticket_fast", "ticket_slow"], BurnWindow] = {}
+    """Per-tier overrides; by default the SRE workbook's 30-day windows scaled to ``period``."""
+    name: str | None = None
+    """The SLO's name in Sloth's labels (``sloth_slo``); defaults to the KPI id."""
+    service: str | None = None
+    """The service in Sloth's labels (``sloth_service``); defaults to the bundle name."""
+    alert_name: str | None = None
+    """Name of the burn-rate alerts; defaults to ``<KpiId>ErrorBudgetBurn``."""
+    labels: dict[LabelName, str] = {}
+    """Extra labels on every SLO series and alert (Sloth's ``labels``)."""
+    page_labels: dict[LabelName, str] = {}
+    ticket_labels: dict[LabelName, str] = {}
+    summary: str | None = None
     min_traffic: float = 0.0
     """Minimum events per second in the short window before a burn-rate alert may fire."""
     no_data: Literal["ok", "alert"] = "ok"

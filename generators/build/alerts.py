@@ -1,0 +1,24 @@
+"""Alerting rules, one file per domain with alerts: ``alerts/<domain>.yml``.
+
+One group per domain, evaluated at the domain's interval (the rules read recorded
+series of the same domain's groups). What each rule looks like is ``generators.alert_rules``.
+"""
+from __future__ import annotations
+
+from .. import alert_rules, naming
+from ..model import Spec
+
+
+def build(spec: Spec) -> dict[str, object]:
+    return {naming.rule_file("alerts", domain): {"groups": [group]} for domain, group in domain_groups(spec).items()}
+
+
+def domain_groups(spec: Spec) -> dict[str, dict]:
+    """Each domain's alert group, only for domains that have alerts."""
+    out = {}
+    for domain, settings in spec.domains.items():
+        rules = [r for k in spec.kpis if k.domain == domain for r in alert_rules.kpi_rules(spec, k)]
+        if rules:
+            out[domain] = {"name": naming.group_name(spec.bundle.name, domain, "alerts"),
+                           "interval": settings.interval, "rules": rules}
+    return out
