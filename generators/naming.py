@@ -105,6 +105,11 @@ def _percentile(quantile: float) -> str:
     return (f"{quantile:.6f}".split(".")[1].rstrip("0") or "0").ljust(2, "0")
 
 
+def folder_uid(bundle: str, audience: str) -> str:
+    """Uid of the Grafana folder holding an audience's dashboard (folders and dashboards share uids)."""
+    return f"pcf-{bundle}-{audience}"[:40].replace("_", "-")
+
+
 def dashboard_file(audience: str) -> str:
     """Where an audience's dashboard is written, relative to the bundle root."""
     return f"dashboards/{audience}.json"

@@ -25,7 +25,7 @@ def dashboard_providers(spec: Spec) -> dict:
             "name": f"perfcycle-{name}",
             "orgId": 1,
             "folder": audience.title,
-            "folderUid": naming.dashboard_uid(spec.bundle.name, name),
+            "folderUid": naming.folder_uid(spec.bundle.name, name),
             "type": "file",
             "disableDeletion": True,
             "allowUiUpdates": False,
