@@ -116,14 +116,14 @@ def dashboard_file(audience: str) -> str:
 
 
 def panel_id(kpi: Kpi | str, audience: str) -> int:
-    """Stable Grafana panel id of a KPI (or ``row/<domain>``, ``panel/<id>``) on an audience's dashboard.
+    """A stable Grafana panel id for the KPI's panel on an audience's dashboard (``?viewPanel=``).
 
-    A hash of spec ids, not a position: adding or moving KPIs never changes the id of
-    another panel, so ``?viewPanel=`` links in alerts keep working after regeneration.
-    Kept within 1..2^31-1 (Grafana stores panel ids as integers).
+    Derived from the ids alone (a KPI, or a ``row/<domain>`` / ``panel/<id>`` key), not from
+    positions: alerts link to the panel without knowing the layout, and adding or moving KPIs
+    never changes another panel's id. 1000..999999 keeps clear of small hand-made ids.
     """
     key = kpi.id if isinstance(kpi, Kpi) else kpi
-    return zlib.crc32(f"{audience}/{key}".encode()) % (2**31 - 1) + 1
+    return 1000 + zlib.crc32(f"{audience}/{key}".encode()) % 999_000
 
 
 def row_panel_key(domain: str) -> str:
