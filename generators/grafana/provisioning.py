@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import naming
 from ..model import Spec, seconds
 
-ROOT_VARIABLE = "$PERFCYCLE_ROOT"
+ROOT_VARIABLE = "${PERFCYCLE_ROOT}"
 PROMETHEUS_URL = "http://127.0.0.1:9090"
 """Where the provisioned datasource finds Prometheus; change it in the generated file's consumer, not here."""
 DATASOURCE_NAME = "Prometheus"
