@@ -83,14 +83,14 @@ def plan(spec: Spec, name: str) -> DashboardPlan:
     for domain in _domains(spec, kpis):
         title = spec.domains[domain].title
         layer = spec.domains[domain].layer
-        panels = [_kpi_panel(spec, name, k, filters) for k in kpis if k.domain == domain]
+        panels = [_kpi_panel(spec, name, k, filters, audience.refresh) for k in kpis if k.domain == domain]
         rows.append(_row(name, domain, f"{title} ({layer} layer)" if layer else title, panels))
     place(rows)
     return DashboardPlan(
         audience=name, uid=naming.dashboard_uid(spec.bundle.name, name), title=audience.title,
         description=audience.description, refresh=audience.refresh, time_from=audience.time,
         tags=[naming.DASHBOARD_TAG, spec.bundle.name, "kiro" if audience.kiro else "audience"],
-        filters={label: queries.label_values(kpis, label) for label in filters},
+        filters={label: queries.label_values(kpis, label, audience.refresh) for label in filters},
         alert_expr=queries.alert_annotation(kpis) if kpis else "",
         links=[Link(other.title, f"/d/{naming.dashboard_uid(spec.bundle.name, key)}")
                for key, other in spec.audiences.items() if key != name],
@@ -119,13 +119,13 @@ def _row(audience: str, key: str, title: str, panels: list[PanelPlan]) -> RowPla
     return RowPlan(row_key, naming.panel_id(row_key, audience), title, panels)
 
 
-def _kpi_panel(spec: Spec, audience: str, kpi: Kpi, filters: list[str]) -> PanelPlan:
+def _kpi_panel(spec: Spec, audience: str, kpi: Kpi, filters: list[str], refresh: str) -> PanelPlan:
     kind = panel_type(kpi, audience)
     alerts = [(a.severity, a.when) for a in kpi.alerts if a.when is not None]
     description = kpi.description + (f" Target: {kpi.target}." if kpi.target else "")
     return PanelPlan(
         key=kpi.id, id=naming.panel_id(kpi, audience), type=kind, title=kpi.title,
-        description=description.strip(), queries=queries.kpi_queries(kpi, kind, filters),
+        description=description.strip(), queries=queries.kpi_queries(kpi, kind, filters, refresh),
         unit=kpi.unit, decimals=kpi.decimals, steps=threshold_steps(kpi.target, alerts, kpi.decimals),
         links=[Link(f"Runbook: {kpi.title}", naming.runbook_url(spec.bundle, kpi))])
 

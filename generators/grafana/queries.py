@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import naming
-from ..model import Kpi, Spec
+from ..model import Kpi, Spec, seconds
+
+SLOW_REFRESH = 3600
+"""Dashboards refreshing this rarely (seconds) read long-window averages, not the fast value."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,22 @@ def legend(labels: list[str], fallback: str = "") -> str:
     return " ".join(f"{{{{{label}}}}}" for label in labels) or fallback
 
 
-def kpi_queries(kpi: Kpi, panel: str, filters: list[str]) -> list[Query]:
-    """The query of a KPI's panel: its value record, or its bucket record for a heatmap."""
+def value_series(kpi: Kpi, refresh: str) -> str:
+    """The recorded series a panel reads: the KPI value, or its average over the dashboard's
+    refresh when that is an hour or more (hourly executive, daily FinOps views). The rules
+    record those averages for exactly these audiences (``naming.baseline_record``)."""
+    if seconds(refresh) >= SLOW_REFRESH and seconds(refresh) > seconds(kpi.source.window):
+        return naming.baseline_record(kpi, refresh)
+    return naming.value_record(kpi)
+
+
+def kpi_queries(kpi: Kpi, panel: str, filters: list[str], refresh: str) -> list[Query]:
+    """The query of a KPI's panel: its value series, or its bucket record for a heatmap."""
     kept = [label for label in kpi.source.by if label in filters]
     if panel == "heatmap" and kpi.source.kind == "quantile":
         buckets = filtered(naming.bucket_record(kpi), kept)
         return [Query(f"sum by (le) ({buckets})", "{{le}}", format="heatmap")]
-    expr = filtered(naming.value_record(kpi), kept)
+    expr = filtered(value_series(kpi, refresh), kept)
     instant = panel in ("table", "bargauge")
     return [Query(expr, legend(kpi.source.by, kpi.title), instant=instant,
                   format="table" if panel == "table" else "time_series")]
@@ -109,9 +121,9 @@ def alert_annotation(kpis: list[Kpi]) -> str:
     return f'{naming.ALERTS}{{alertstate="firing", {_kpi_matcher(kpis)}}}'
 
 
-def label_values(kpis: list[Kpi], label: str) -> str:
-    """Grafana's ``label_values`` over every value record that keeps ``label``."""
-    records = sorted({naming.value_record(k) for k in kpis if label in k.source.by})
+def label_values(kpis: list[Kpi], label: str, refresh: str) -> str:
+    """Grafana's ``label_values`` over every series the panels read that keeps ``label``."""
+    records = sorted({value_series(k, refresh) for k in kpis if label in k.source.by})
     return f'label_values({{__name__=~"{"|".join(records)}"}}, {label})'
 
 
