@@ -133,10 +133,11 @@ def _panel(panel: PanelPlan) -> g.Panel:
 
 
 def _table_transformations(panel: PanelPlan) -> list[dict]:
-    """One row per series: merge the queries, hide the time column, name value columns by legend."""
+    """One row per series: merge the queries, hide time and series name, name value columns by legend."""
     if len(panel.queries) == 1:
         rename = {"Value": panel.title}
     else:
         rename = {f"Value #{chr(ord('A') + i)}": q.legend or q.expr for i, q in enumerate(panel.queries)}
     return [{"id": "merge", "options": {}},
-            {"id": "organize", "options": {"excludeByName": {"Time": True}, "renameByName": rename}}]
+            {"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True},
+                                          "renameByName": rename}}]

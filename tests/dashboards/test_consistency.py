@@ -65,6 +65,14 @@ def test_every_alerts_dashboard_url_points_at_a_generated_dashboard_and_panel(bo
     assert checked, "no alert carries a dashboard_url"
 
 
+def test_every_alert_carries_the_kpi_label_the_annotations_filter_by(spec):
+    alerts = [r for r in _rules(_builder("alerts").build(spec)) if "alert" in r]
+    kpi_ids = {k.id for k in spec.kpis}
+    assert alerts
+    for rule in alerts:
+        assert rule.get("labels", {}).get(naming.KPI_LABEL) in kpi_ids, rule["alert"]
+
+
 def test_every_metric_a_dashboard_queries_has_a_producer(boards, spec):
     recorded = {rule["record"] for rule in _rules(_builder("recording_rules").build(spec)) if "record" in rule}
     patterns = [m for exporter in spec.exporters.values() for m in exporter.metrics]
