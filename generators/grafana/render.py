@@ -94,8 +94,9 @@ def _common(panel: PanelPlan) -> dict:
 
 
 def _range(panel: PanelPlan) -> dict:
-    """Fixed gauge ends for percentages, so 80 % always looks like 80 %."""
-    return {"percent": {"min": 0, "max": 100}, "ratio": {"min": 0, "max": 1}}.get(panel.unit, {})
+    """Fixed gauge ends for percentages and 1-5 survey scores, so 80 % always looks like 80 %."""
+    return {"percent": {"min": 0, "max": 100}, "ratio": {"min": 0, "max": 1},
+            "score": {"min": 0, "max": 5}}.get(panel.unit, {})
 
 
 def _field_defaults(panel: PanelPlan, **extra) -> dict:

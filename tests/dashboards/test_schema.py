@@ -8,7 +8,8 @@ import pytest
 from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
-from .conftest import SCHEMA
+from .conftest import SCHEMA, rendered
+from .test_golden import GOLDEN
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +28,14 @@ def test_every_dashboard_validates_against_grafanas_schema(boards, validator):
         errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
                   for e in validator.iter_errors(strip_export_keys(board))]
         assert not errors, f"{audience}:\n" + "\n".join(errors[:20])
+
+
+@pytest.mark.parametrize("spec", sorted(GOLDEN.glob("*.yaml")), ids=lambda p: p.stem)
+def test_golden_spec_dashboards_validate_too(spec, validator):
+    for path, text in rendered(spec).items():
+        if path.endswith(".json"):
+            errors = [e.message[:200] for e in validator.iter_errors(strip_export_keys(json.loads(text)))]
+            assert not errors, f"{path}: {errors[:5]}"
 
 
 def test_raw_grafanalib_output_fails_the_schema_which_is_why_we_normalise(validator):
