@@ -110,6 +110,18 @@ def folder_uid(bundle: str, audience: str) -> str:
     return f"pcf-{bundle}-{audience}"[:40].replace("_", "-")
 
 
+DASHBOARD_PROVIDERS_FILE = "provisioning/dashboards/perfcycle.yaml"
+DATASOURCES_FILE = "provisioning/datasources/prometheus.yaml"
+DATASOURCE_NAME = "Prometheus"
+DATASOURCE_UID = "perfcycle-prometheus"
+"""The provisioned Prometheus datasource (the dashboards' ``$datasource`` variable defaults to it)."""
+
+
+def provider_name(audience: str) -> str:
+    """Name of the Grafana dashboard provider that loads one audience's dashboard."""
+    return f"perfcycle-{audience}"
+
+
 def dashboard_file(audience: str) -> str:
     """Where an audience's dashboard is written, relative to the bundle root."""
     return f"dashboards/{audience}.json"

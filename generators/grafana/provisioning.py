@@ -13,8 +13,6 @@ from ..model import Spec, seconds
 ROOT_VARIABLE = "${PERFCYCLE_ROOT}"
 PROMETHEUS_URL = "http://127.0.0.1:9090"
 """Where the provisioned datasource finds Prometheus; change it in the generated file's consumer, not here."""
-DATASOURCE_NAME = "Prometheus"
-DATASOURCE_UID = "perfcycle-prometheus"
 UPDATE_SECONDS = 30
 
 
@@ -22,7 +20,7 @@ def dashboard_providers(spec: Spec) -> dict:
     providers = []
     for name, audience in spec.audiences.items():
         providers.append({
-            "name": f"perfcycle-{name}",
+            "name": naming.provider_name(name),
             "orgId": 1,
             "folder": audience.title,
             "folderUid": naming.folder_uid(spec.bundle.name, name),
@@ -39,8 +37,8 @@ def dashboard_providers(spec: Spec) -> dict:
 def datasources(spec: Spec) -> dict:
     """The Prometheus datasource the dashboards' ``$datasource`` variable picks by default."""
     return {"apiVersion": 1, "datasources": [{
-        "name": DATASOURCE_NAME,
-        "uid": DATASOURCE_UID,
+        "name": naming.DATASOURCE_NAME,
+        "uid": naming.DATASOURCE_UID,
         "type": "prometheus",
         "access": "proxy",
         "url": PROMETHEUS_URL,
