@@ -88,4 +88,4 @@ class Domain(Frozen):
     """The seed's layer (application, platform, infrastructure) for per-layer views."""
 
 
-__all__ = ["Audience", "AudiencePanel", "Domain", "Identifier", "PanelQuery"]
+__all__ = ["Audience", "AudiencePanel", "Domain", "PanelQuery"]
