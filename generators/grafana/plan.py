@@ -13,7 +13,7 @@ from ..model import Audience, AudiencePanel, Kpi, Spec
 from . import queries
 from .layout import place
 from .queries import Query
-from .style import Step, threshold_steps
+from .style import Step, resolution, threshold_steps
 
 DEFAULT_PANEL = {"quantile": "timeseries", "ratio": "timeseries", "rate": "timeseries",
                  "gauge": "stat", "expression": "timeseries"}
@@ -126,7 +126,8 @@ def _kpi_panel(spec: Spec, audience: str, kpi: Kpi, filters: list[str], refresh:
     return PanelPlan(
         key=kpi.id, id=naming.panel_id(kpi, audience), type=kind, title=kpi.title,
         description=description.strip(), queries=queries.kpi_queries(kpi, kind, filters, refresh),
-        unit=kpi.unit, decimals=kpi.decimals, steps=threshold_steps(kpi.target, alerts, kpi.decimals),
+        unit=kpi.unit, decimals=kpi.decimals,
+        steps=threshold_steps(kpi.target, alerts, resolution(kpi.unit, kpi.decimals)),
         links=[Link(f"Runbook: {kpi.title}", naming.runbook_url(spec.bundle, kpi))])
 
 

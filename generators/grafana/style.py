@@ -31,6 +31,9 @@ GRAFANA_UNITS = {
 """Spec unit -> Grafana unit id. Rates per hour/day and cores have no built-in id, so they use
 Grafana's documented ``suffix:`` custom units; currencies assume OpenCost's default (USD)."""
 
+WHOLE_UNITS = {"count"}
+"""Units counted in whole numbers: their threshold boundaries move up by 1, not by 0.001."""
+
 SEVERITY_COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
 TARGET_MET, TARGET_MISSED, NEUTRAL = "green", "yellow", "green"
 
@@ -55,6 +58,13 @@ class Step:
 
 def grafana_unit(unit: str | None) -> str:
     return GRAFANA_UNITS[unit] if unit else "none"
+
+
+def resolution(unit: str | None, decimals: int | None) -> int | None:
+    """Decimals that tell two displayed values apart: the KPI's own, or 0 for whole counts."""
+    if decimals is not None:
+        return decimals
+    return 0 if unit in WHOLE_UNITS else None
 
 
 def threshold_steps(target: Target | None, alerts: list[tuple[str, Comparison]],

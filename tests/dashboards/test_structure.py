@@ -169,3 +169,20 @@ def test_threshold_steps_ascend_and_time_series_draw_them_as_lines(boards, audie
         if panel["type"] == "timeseries":
             style = panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"]
             assert style == ("line" if len(steps) > 1 else "off"), panel["title"]
+
+
+@pytest.mark.parametrize("audience, kpi_id, steps", [
+    pytest.param("operational", "response_time_p95", [(None, "green"), (0.5, "yellow"), (2.001, "red")],
+                 id="p95 latency: target 0.5 s, critical above 2 s."),
+    pytest.param("operational", "cpu_utilization", [(None, "yellow"), (70, "green"), (80.001, "orange")],
+                 id="CPU: the 70-80 % band is green, the 80 % warning orange."),
+    pytest.param("executive", "availability", [(None, "red"), (99.5, "yellow"), (99.901, "green")],
+                 id="Availability against its 99.9 % target and 99.5 % escalation."),
+    pytest.param("operational", "compliance_violations", [(None, "green"), (1, "red")],
+                 id="Zero compliance violations is green, one is red."),
+])
+def test_default_spec_thresholds_follow_targets_and_alerts(boards, spec, audience, kpi_id, steps):
+    panel_id = naming.panel_id(spec.kpi(kpi_id), audience)
+    panel = next(p for p in panels(boards[audience]) if p["id"] == panel_id)
+    got = [(s["value"], s["color"]) for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+    assert got == steps
