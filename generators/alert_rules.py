@@ -114,13 +114,10 @@ def no_data_rule(spec: Spec, kpi: Kpi) -> dict:
 
 def links(spec: Spec, kpi: Kpi, alert_name: str) -> dict[str, str]:
     """``runbook_url`` from the KPI or bundle template, ``dashboard_url`` to the KPI's panel."""
-    template = kpi.runbook or spec.bundle.runbook_url
-    runbook = template.replace("{kpi}", kpi.id).replace("{alert}", alert_name)
-    audience = next(iter(kpi.audiences), None) or next(iter(spec.audiences))
-    dashboard = f"{spec.bundle.grafana_url.rstrip('/')}/d/{naming.dashboard_uid(spec.bundle.name, audience)}"
-    if audience in kpi.audiences:
-        dashboard += f"?viewPanel={naming.panel_id(kpi, audience)}"
-    return {"runbook_url": runbook, "dashboard_url": dashboard}
+    dashboard = naming.dashboard_url(spec.bundle, kpi)
+    if dashboard is None:  # a KPI on no dashboard: link to the first audience's overview
+        dashboard = f"{spec.bundle.grafana_url.rstrip('/')}/d/{naming.dashboard_uid(spec.bundle.name, next(iter(spec.audiences)))}"
+    return {"runbook_url": naming.runbook_url(spec.bundle, kpi, alert_name), "dashboard_url": dashboard}
 
 
 def _texts(spec: Spec, kpi: Kpi, alert: Alert) -> tuple[str, str]:

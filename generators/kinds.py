@@ -106,3 +106,13 @@ def presence_record(kpi: Kpi) -> str:
 def shared(record: Record) -> bool:
     """Whether a record is about a metric rather than a KPI (bucket rates), so KPIs share it."""
     return "_bucket:" in record.record
+
+
+def target_met_expr(kpi: Kpi) -> str | None:
+    """1 while the KPI's value meets its target, else 0 (``bool`` comparisons); None without a target."""
+    target, value = kpi.target, naming.value_record(kpi)
+    if target is None:
+        return None
+    if target.is_band:
+        return f"({value} >= bool {target.low:g}) * ({value} <= bool {target.high:g})"
+    return f"{value} {target.op} bool {target.value:g}"

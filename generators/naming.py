@@ -132,15 +132,6 @@ def test_file(domain: str) -> str:
     return f"tests/rules/{domain}.test.yml"
 
 
-def panel_id(kpi: Kpi, audience: str) -> int:
-    """A stable Grafana panel id for the KPI's panel on an audience's dashboard (``?viewPanel=``).
-
-    Derived from the ids alone, so alerts link to the panel without knowing the layout;
-    1000..999999 keeps clear of small ids the dashboard builder may use for rows.
-    """
-    return 1000 + zlib.crc32(f"{audience}/{kpi.id}".encode()) % 999_000
-
-
 # ---------------------------------------------------------------- SLOs (Sloth-compatible names)
 SLI_ERROR = "slo:sli_error:ratio_rate{window}"
 SLO_OBJECTIVE = "slo:objective:ratio"

@@ -37,10 +37,10 @@ def binary(name: str = "promtool") -> str:
     return path
 
 
-def run(*args: str | Path, stdin: str | None = None, timeout: float = 120) -> Result:
-    """Run ``promtool ARGS`` and capture its output."""
+def run(*args: str | Path, stdin: str | None = None, timeout: float = 120, cwd: str | Path | None = None) -> Result:
+    """Run ``promtool ARGS`` (in ``cwd``: test files name rule files relative to it) and capture its output."""
     done = subprocess.run([binary(), *map(str, args)], input=stdin, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+                          text=True, timeout=timeout, check=False, cwd=cwd)
     return Result(done.returncode, done.stdout, done.stderr)
 
 

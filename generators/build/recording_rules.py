@@ -38,7 +38,7 @@ def domain_groups(spec: Spec) -> dict[str, list[dict]]:
             continue
         fast, slo_group, long = [], [], []
         for kpi in kpis:
-            records = _unique(_fast_records(kpi), seen)
+            records = _unique(_fast_records(kpi), seen) + _target_met(kpi)
             if kpi.source.kind == "expression" and seconds(kpi.source.window) >= 3600:
                 long += records  # a day-long expression changes slowly: evaluate it with the long group
             else:
@@ -78,6 +78,12 @@ def _fast_records(kpi: Kpi) -> list[dict]:
             rule["labels"] = {naming.KPI_LABEL: kpi.id}
         out.append(rule)
     return out
+
+
+def _target_met(kpi: Kpi) -> list[dict]:
+    """``kpi:target_met:bool`` per KPI series with a target: the health score averages them."""
+    expr = kinds.target_met_expr(kpi)
+    return [] if expr is None else [{"record": naming.TARGET_MET, "expr": expr, "labels": {naming.KPI_LABEL: kpi.id}}]
 
 
 def _window_records(spec: Spec, kpi: Kpi) -> list[dict]:
