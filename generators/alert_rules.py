@@ -83,9 +83,9 @@ def _spec_alert(spec: Spec, kpi: Kpi, alert: Alert) -> dict:
 def burn_rule(spec: Spec, kpi: Kpi, tier: slo.BurnTier) -> dict:
     """One burn-rate tier as its own rule, so each can be switched off and routed by ``tier``."""
     name = naming.burn_alert_name(kpi)
-    labels = {**base_labels(kpi, slo.severity(kpi, tier)), naming.SLO: kpi.id, naming.TIER: tier.tier,
-              naming.WINDOW_CLASS: tier.speed, **kpi.slo.labels,
-              **(kpi.slo.page_labels if tier.tier == "page" else kpi.slo.ticket_labels)}
+    labels = {**kpi.slo.labels, **(kpi.slo.page_labels if tier.tier == "page" else kpi.slo.ticket_labels),
+              **base_labels(kpi, slo.severity(kpi, tier)), naming.SLO: kpi.id, naming.TIER: tier.tier,
+              naming.WINDOW_CLASS: tier.speed}  # ours last: an imported ``tier: "2"`` must not hide page/ticket
     objective = f"{kpi.slo.objective:g} % over {kpi.slo.period}"
     summary = kpi.slo.summary or f"{kpi.title}: error budget burning {tier.factor:g}x too fast ({tier.tier})"
     description = (f"Error ratio {PERCENT} over {tier.long}, and over {tier.short} too, is above "
@@ -105,7 +105,7 @@ def no_data_rule(spec: Spec, kpi: Kpi) -> dict:
     name = naming.slo_no_data_alert_name(kpi)
     window = slo.tiers(kpi, enabled_only=False)[0].long
     return {"alert": name, "expr": slo_rules.no_data_expr(spec.bundle.name, kpi), "for": "5m",
-            "labels": {**base_labels(kpi, kpi.slo.ticket_severity), naming.SLO: kpi.id, **kpi.slo.labels},
+            "labels": {**kpi.slo.labels, **base_labels(kpi, kpi.slo.ticket_severity), naming.SLO: kpi.id},
             "annotations": {"summary": f"{kpi.title}: SLO has no data",
                             "description": f"No events for the SLO of {kpi.title} over {window}: "
                                            "its source is gone or traffic stopped; the budget is not being measured.",

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from . import overlay
+from . import importers
 from .errors import Problem, SpecError, format_path
 from .model import Spec, cross_problems
 from .model.kpi import Source
@@ -63,11 +64,24 @@ def _parse(raw: bytes, shown: str) -> object:
     if shown.endswith((".jsonnet", ".libsonnet")):
         return _evaluate_jsonnet(shown)
     try:
-        return yaml.load(raw, Loader=_UniqueKeyLoader)
+        documents = list(yaml.load_all(raw, Loader=_UniqueKeyLoader))
+        if importers.recognises(documents):  # a Sloth or OpenSLO file: its SLOs become KPIs
+            return _imported(documents, shown)
+        if len(documents) > 1:
+            raise SpecError([Problem(shown, "", "a spec is one YAML document, not several")])
+        return documents[0] if documents else None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SpecError([Problem(shown, where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
+
+
+def _imported(documents: list[object], shown: str) -> object:
+    try:
+        return importers.to_spec_document(documents, shown)
+    except (importers.ImportError_, KeyError, TypeError, ValueError) as err:
+        where, message = (err.where, err.message) if isinstance(err, importers.ImportError_) else ("", f"cannot import: {err}")
+        raise SpecError([Problem(shown, where, message)]) from None
 
 
 def _evaluate_jsonnet(shown: str) -> object:
