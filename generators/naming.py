@@ -96,3 +96,41 @@ def dashboard_uid(bundle: str, audience: str) -> str:
 def _percentile(quantile: float) -> str:
     """0.95 -> ``95``, 0.999 -> ``999``."""
     return (f"{quantile:.6f}".split(".")[1].rstrip("0") or "0").ljust(2, "0")
+
+
+# --- Alert labels (the contract between alerting rules and routing) and Alertmanager names ---
+SEVERITY_LABEL = "severity"
+DOMAIN_LABEL = "domain"
+FAMILY_LABEL = "family"
+"""The alert family (= KPI id): inhibition mutes the lesser alerts of one family."""
+TRIGGER_LABEL = "trigger"
+TRIGGER_ESCALATION = "escalation"
+"""``trigger="escalation"`` marks the daily cycle's escalation triggers."""
+TIER_LABEL = "tier"
+TIER_PAGE = "page"
+TIER_TICKET = "ticket"
+SLO_LABEL = "slo"
+"""Burn-rate alerts carry the SLO's KPI id here, so a page mutes the ticket of the same SLO."""
+ESCALATED_FROM_LABEL = "escalated_from"
+"""On escalation alerts: the severity the still-firing alert had."""
+ESCALATED_ALERT_LABEL = "escalated_alert"
+"""On escalation alerts: the ``alertname`` of the still-firing alert."""
+ALERTNAME_LABEL = "alertname"
+UNROUTED_RECEIVER = "unrouted"
+"""Alertmanager's root receiver: no channels, so an alert of no known severity reaches no one
+(the route tests prove no generated alert lands here)."""
+ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+ALERTMANAGER_TEMPLATE = "alertmanager/templates/perfcycle.tmpl"
+ALERTMANAGER_ROUTE_TESTS = "alertmanager/routes.test.yml"
+TEMPLATE_PREFIX = "perfcycle"
+"""Prefix of the notification template names (``perfcycle.title``, ``perfcycle.text``…)."""
+
+
+def escalation_alert_name(from_severity: str, to_severity: str) -> str:
+    """``warning`` -> ``critical``: ``EscalatedWarningToCritical``."""
+    return f"Escalated{camel(from_severity)}To{camel(to_severity)}"
+
+
+def escalation_group_name(bundle: str) -> str:
+    """The rule group holding the escalation alerts."""
+    return group_name(bundle, "routing", "escalation")

@@ -1,0 +1,101 @@
+"""The labels every generated alert carries, derived from the model alone.
+
+This is the contract between the alerting rules and Alertmanager routing: the rules
+builder labels its alerts with these functions, and routing (receivers, inhibition,
+route tests) is checked against ``all_alerts(spec)``, so neither side reads the
+other's output. Labels whose values are known from the spec are in ``labels``; the
+KPI's ``by`` labels, whose values come from the series at run time, are in ``series_labels``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import naming
+from .escalation import Escalation, escalations
+from .model import Alert, Kpi, Spec
+
+CONTRACT_LABELS = frozenset({
+    naming.ALERTNAME_LABEL, naming.SEVERITY_LABEL, naming.KPI_LABEL, naming.DOMAIN_LABEL,
+    naming.FAMILY_LABEL, naming.TIER_LABEL, naming.SLO_LABEL, naming.ESCALATED_FROM_LABEL,
+    naming.ESCALATED_ALERT_LABEL,
+})
+"""Labels the bundle sets itself: a KPI's ``by`` or an alert's ``labels`` must not reuse them."""
+
+
+@dataclass(frozen=True)
+class AlertLabelSet:
+    """One generated alert as routing sees it."""
+
+    origin: str
+    """Where the alert comes from in the spec (``kpis[9].alerts[0]``), for messages."""
+    alertname: str | None
+    """The alert's name when the spec decides it (burn-rate names belong to the rules builder)."""
+    labels: dict[str, str]
+    series_labels: tuple[str, ...] = field(default=())
+
+    @property
+    def keys(self) -> set[str]:
+        """Every label key the alert carries, ``alertname`` included."""
+        return {naming.ALERTNAME_LABEL, *self.labels, *self.series_labels}
+
+
+def kpi_labels(kpi: Kpi) -> dict[str, str]:
+    """Labels every alert of a KPI carries."""
+    return {naming.KPI_LABEL: kpi.id, naming.DOMAIN_LABEL: kpi.domain, naming.FAMILY_LABEL: kpi.id}
+
+
+def alert_labels(kpi: Kpi, alert: Alert) -> dict[str, str]:
+    """The static labels of one spec alert: its own ``labels``, then the contract's (which win)."""
+    labels = {**alert.labels, **kpi_labels(kpi), naming.SEVERITY_LABEL: alert.severity}
+    if alert.escalation_trigger:
+        labels[naming.TRIGGER_LABEL] = naming.TRIGGER_ESCALATION
+    return labels
+
+
+def burn_rate_labels(kpi: Kpi, tier: str) -> dict[str, str]:
+    """The static labels of a burn-rate alert of ``tier`` (``page`` or ``ticket``) of the KPI's SLO."""
+    severity = kpi.slo.page_severity if tier == naming.TIER_PAGE else kpi.slo.ticket_severity
+    return {**kpi_labels(kpi), naming.SEVERITY_LABEL: severity,
+            naming.TIER_LABEL: tier, naming.SLO_LABEL: kpi.id}
+
+
+def burn_rate_tiers(kpi: Kpi) -> list[str]:
+    """The burn-rate tiers a KPI's SLO alerts on."""
+    if kpi.slo is None:
+        return []
+    tiers = kpi.slo.tiers
+    return ([naming.TIER_PAGE] if tiers.page_fast or tiers.page_slow else []) + \
+           ([naming.TIER_TICKET] if tiers.ticket_fast or tiers.ticket_slow else [])
+
+
+def all_alerts(spec: Spec) -> list[AlertLabelSet]:
+    """Every alert the bundle generates (spec alerts, burn-rate tiers, escalations), in spec order."""
+    out: list[AlertLabelSet] = []
+    for i, kpi in enumerate(spec.kpis):
+        by = tuple(kpi.source.by)
+        for j, alert in enumerate(kpi.alerts):
+            out.append(AlertLabelSet(f"kpis[{i}].alerts[{j}]", naming.alert_name(kpi, alert),
+                                     alert_labels(kpi, alert), by))
+        for tier in burn_rate_tiers(kpi):
+            out.append(AlertLabelSet(f"kpis[{i}].slo ({tier} tier)", None, burn_rate_labels(kpi, tier), by))
+    return out + escalated(spec, out)
+
+
+def escalated(spec: Spec, alerts: list[AlertLabelSet]) -> list[AlertLabelSet]:
+    """The escalation copies of ``alerts`` (and of those copies, along a chain of levels)."""
+    out: list[AlertLabelSet] = []
+    pending = alerts
+    for _ in spec.routing.severities:  # a chain is at most as long as the list of severities
+        pending = [copy for e in escalations(spec) for a in pending if (copy := _escalate(e, a))]
+        out += pending
+    return out
+
+
+def _escalate(e: Escalation, a: AlertLabelSet) -> AlertLabelSet | None:
+    """``a`` re-raised by escalation ``e``: same labels, the next severity, and where it came from."""
+    if a.labels.get(naming.SEVERITY_LABEL) != e.from_severity or a.labels.get(naming.TIER_LABEL) == naming.TIER_TICKET:
+        return None
+    labels = {**a.labels, naming.SEVERITY_LABEL: e.to_severity, naming.ESCALATED_FROM_LABEL: e.from_severity}
+    if a.alertname:
+        labels[naming.ESCALATED_ALERT_LABEL] = a.alertname
+    return AlertLabelSet(f"{a.origin} escalated after {e.after}", e.alertname, labels, a.series_labels)
