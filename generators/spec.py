@@ -85,7 +85,9 @@ def _validate(document: object, shown: str) -> Spec:
 
 def _problem(shown: str, error: dict) -> Problem:
     """Phrase one pydantic error as a located problem, in the spec's own words."""
-    loc = [part for part in error["loc"] if part not in _KINDS and part not in _TYPE_WORDS]
+    raw = error["loc"]
+    loc = [part for k, part in enumerate(raw) if part not in _TYPE_WORDS
+           and not (k and raw[k - 1] == "source" and part in _KINDS)]
     kind = error["type"]
     if kind == "extra_forbidden":
         message = f'unknown key "{loc[-1]}"'

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
@@ -30,7 +30,8 @@ def _duration(value: object) -> str:
     return text
 
 
-Duration = Annotated[str, BeforeValidator(_duration)]
+Duration = Annotated[str, BeforeValidator(_duration), WithJsonSchema(
+    {"type": "string", "pattern": _DURATION.pattern.replace("?:", ""), "examples": ["30s", "5m", "7d"]})]
 """A Prometheus duration such as ``30s``, ``5m``, ``1h30m``, ``7d``."""
 
 
@@ -57,7 +58,7 @@ def _identifier(value: object) -> str:
     return value
 
 
-Identifier = Annotated[str, BeforeValidator(_identifier)]
+Identifier = Annotated[str, BeforeValidator(_identifier), WithJsonSchema({"type": "string", "pattern": _IDENT.pattern})]
 """A snake_case id (``response_time_p95``): used in record names, uids and file names."""
 
 
@@ -67,7 +68,7 @@ def _label_name(value: object) -> str:
     return value
 
 
-LabelName = Annotated[str, BeforeValidator(_label_name)]
+LabelName = Annotated[str, BeforeValidator(_label_name), WithJsonSchema({"type": "string", "pattern": _LABEL.pattern})]
 
 Op = Literal[">", ">=", "<", "<="]
 _COMPARISON = re.compile(r"^\s*(>=|<=|>|<)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*$")
@@ -104,7 +105,11 @@ def parse_comparison(value: object) -> object:
     return value
 
 
-Condition = Annotated[Comparison, BeforeValidator(parse_comparison)]
+_COMPARISON_SCHEMA = {"anyOf": [
+    {"type": "string", "pattern": _COMPARISON.pattern, "examples": ["> 2", "< 0.8"]},
+    {"type": "object", "properties": {"op": {"enum": [">", ">=", "<", "<="]}, "value": {"type": "number"}},
+     "required": ["op", "value"], "additionalProperties": False}]}
+Condition = Annotated[Comparison, BeforeValidator(parse_comparison), WithJsonSchema(_COMPARISON_SCHEMA)]
 
 
 class Target(Frozen):
@@ -114,6 +119,14 @@ class Target(Frozen):
     value: float | None = None
     low: float | None = None
     high: float | None = None
+
+    @model_validator(mode="after")
+    def _comparison_or_band(self) -> "Target":
+        comparison = self.op is not None and self.value is not None
+        band = self.low is not None and self.high is not None
+        if comparison == band or (band and (self.op is not None or self.value is not None)):
+            raise ValueError('a target is a comparison ("< 0.5") or a band ("70..80")')
+        return self
 
     @property
     def is_band(self) -> bool:
@@ -150,4 +163,5 @@ def parse_target(value: object) -> object:
     return value
 
 
-TargetSpec = Annotated[Target, BeforeValidator(parse_target)]
+TargetSpec = Annotated[Target, BeforeValidator(parse_target), WithJsonSchema({"anyOf": [
+    *_COMPARISON_SCHEMA["anyOf"], {"type": "string", "pattern": _BAND.pattern, "examples": ["70..80"]}]})]

@@ -1,0 +1,102 @@
+"""``perfcycle generate`` and ``check``: deterministic outputs, drift named file by file, Jsonnet specs."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from generators.spec import load
+
+from .conftest import DEFAULT_SPEC, ROOT, run_cli, snapshot
+
+
+def _copy(project: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(project, target)
+    return target
+
+
+def test_generating_twice_gives_byte_identical_files(generated_project, tmp_path):
+    project = _copy(generated_project, tmp_path)
+    first = snapshot(project)
+    done = run_cli("generate", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "0 changed" in done.stdout
+    assert snapshot(project) == first
+
+
+def test_every_generated_file_starts_with_the_do_not_edit_header(generated_project):
+    files = snapshot(generated_project)
+    outputs = {p: b for p, b in files.items() if p != "spec/kpis.yaml"}
+    assert outputs, "generate wrote nothing"
+    for path, body in outputs.items():
+        first = body.decode().lstrip("{\n ").splitlines()[0]
+        assert "generated from spec/kpis.yaml (sha256 " in first and "do not edit" in first, path
+
+
+def test_check_passes_right_after_generate(generated_project):
+    done = run_cli("check", cwd=generated_project)
+    assert done.returncode == 0, done.stderr
+    assert "files match spec/kpis.yaml" in done.stdout
+
+
+def test_editing_one_threshold_makes_check_fail_naming_the_drifted_files(generated_project, tmp_path):
+    project = _copy(generated_project, tmp_path)
+    spec = project / "spec" / "kpis.yaml"
+    spec.write_text(spec.read_text().replace('when: "> 85", for: 5m', 'when: "> 90", for: 5m', 1))
+    done = run_cli("check", cwd=project)
+    assert done.returncode == 1
+    assert "changed: docs/kpis.md" in done.stderr
+    assert "run `make generate` and commit" in done.stderr
+
+
+def test_check_reports_missing_and_stale_files(generated_project, tmp_path):
+    project = _copy(generated_project, tmp_path)
+    (project / "docs" / "kpis.md").unlink()
+    stale = project / "recording_rules" / "retired.yml"
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text("# generated from spec/kpis.yaml (sha256 0), do not edit\ngroups: []\n")
+    done = run_cli("check", cwd=project)
+    assert done.returncode == 1
+    assert "missing: docs/kpis.md" in done.stderr
+    assert "stale:   recording_rules/retired.yml" in done.stderr
+    regenerated = run_cli("generate", cwd=project)
+    assert regenerated.returncode == 0
+    assert not stale.exists()
+    assert run_cli("check", cwd=project).returncode == 0
+
+
+def test_hand_written_files_next_to_outputs_are_left_alone(generated_project, tmp_path):
+    project = _copy(generated_project, tmp_path)
+    mine = project / "recording_rules" / "hand-written.yml"
+    mine.parent.mkdir(exist_ok=True)
+    mine.write_text("groups: []\n")
+    assert run_cli("generate", cwd=project).returncode == 0
+    assert mine.read_text() == "groups: []\n"
+
+
+def test_a_jsonnet_spec_loads_into_the_same_model_and_generates(generated_project, tmp_path):
+    """Jsonnet orders object fields alphabetically, so files may order domains differently; the model is equal."""
+    project = _copy(generated_project, tmp_path)
+    (project / "spec" / "kpis.jsonnet").write_text(
+        "// The default spec, loaded from YAML and re-exported as Jsonnet.\n"
+        "std.parseYaml(importstr 'kpis.yaml')\n")
+    from_yaml = load(project / "spec" / "kpis.yaml", check_promql=False).spec
+    from_jsonnet = load(project / "spec" / "kpis.jsonnet", check_promql=False).spec
+    assert from_jsonnet == from_yaml
+    yaml_files = snapshot(project)
+    done = run_cli("generate", "--spec", "spec/kpis.jsonnet", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert snapshot(project).keys() == yaml_files.keys()
+
+
+def test_a_jsonnet_error_is_reported_with_the_file(tmp_path):
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "kpis.jsonnet").write_text("{ version: 1, kpis: [ }\n")
+    done = run_cli("validate", "--spec", "spec/kpis.jsonnet", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "ERROR: spec/kpis.jsonnet: Jsonnet error:" in done.stderr
+
+
+def test_the_committed_outputs_match_the_default_spec():
+    done = run_cli("check", "--spec", str(DEFAULT_SPEC.relative_to(ROOT)), cwd=ROOT)
+    assert done.returncode == 0, done.stderr
