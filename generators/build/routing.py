@@ -129,15 +129,18 @@ def _inhibition(rule: Inhibition, alerts: list[AlertLabelSet]) -> dict:
 def _dependency_rules(spec: Spec) -> list[dict]:
     """An alert on a dependency mutes the alerts of its dependants of the same or a lower severity.
 
-    One rule per dependant and severity; a dependant never depends on itself (checked),
-    so no rule's source can match its own target.
+    One rule per dependant and per severity some alert with the dependency label has; a
+    dependant never depends on itself (checked), so no rule's source can match its own target.
     """
     routing = spec.routing
     label, order = routing.dependency_label, list(routing.severities)
+    carried = {a.labels[naming.SEVERITY_LABEL] for a in all_alerts(spec) if label in a.keys}
     rules = []
     for service in sorted(routing.depends_on):
         needs = dependencies(routing.depends_on, service)
         for i, severity in enumerate(order):
+            if severity not in carried:
+                continue  # no alert of this severity carries the label: the rule could never apply
             rules.append({
                 "source_matchers": [matcher(label, any_of(needs), "=~"),
                                     matcher(naming.SEVERITY_LABEL, any_of(order[:i + 1]), "=~")],

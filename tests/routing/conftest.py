@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from routing_support import SPECS, write_documents
+from .routing_support import SPECS, write_documents
 
 from generators.build import routing
 from generators.spec import load

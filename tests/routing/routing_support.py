@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 
 import yaml
-
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = ROOT / "spec" / "kpis.yaml"
@@ -19,16 +19,18 @@ def small_document() -> dict:
 
 
 def write_documents(documents: dict[str, object], root: Path) -> None:
-    """Write builder output the plain way (the real pipeline adds a header; routing does not care)."""
+    """Write builder output as the pipeline renders it (header included) under ``root``."""
+    from generators.render import header, render
+
     for relative, document in documents.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = document if isinstance(document, str) else yaml.safe_dump(document, sort_keys=False)
-        path.write_text(text)
+        path.write_text(render(relative, document, header("spec/test.yaml", "0" * 64)))
 
 
 
 
+@functools.cache
 def spec_of(name: str):
     """A test spec's model, loaded at collection time to parametrize tests by its content."""
     from generators.spec import load

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
-from routing_support import SPECS, spec_of, write_documents
+from .routing_support import SPECS, spec_of, write_documents
 
 from generators import naming
 from generators.build import routing

@@ -7,7 +7,7 @@ import yaml
 from generators.errors import SpecError
 from generators.spec import load
 
-from routing_support import small_document
+from .routing_support import small_document
 
 
 def _set(path: str, value):
