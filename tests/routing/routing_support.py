@@ -36,3 +36,11 @@ def spec_of(name: str):
     from generators.spec import load
 
     return load(SPECS[name], check_promql=False).spec
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
