@@ -1,0 +1,44 @@
+"""``docs/kpis.md``: the KPI catalog, one row per KPI with its query, unit, target, alerts and audiences."""
+from __future__ import annotations
+
+from .. import kinds, naming
+from ..model import Kpi, Spec
+from . import Documents
+
+CATALOG_PATH = "docs/kpis.md"
+
+
+def build(spec: Spec) -> Documents:
+    lines = [
+        f"# KPI catalog: {spec.bundle.name}",
+        "",
+        f"{len(spec.kpis)} KPIs in {len(spec.domains)} domains. Each row: the recorded series that holds",
+        "the KPI's value (what alerts and panels read), the query behind it, the target, the alerts",
+        "and the dashboards that show it. Regenerate with `make generate`.",
+        "",
+    ]
+    for domain_id, domain in spec.domains.items():
+        kpis = [k for k in spec.kpis if k.domain == domain_id]
+        if not kpis:
+            continue
+        lines += [f"## {domain.title}", "", "| KPI | unit | target | query | alerts | audiences |",
+                  "|---|---|---|---|---|---|"]
+        lines += [_row(kpi) for kpi in kpis]
+        lines.append("")
+    return {CATALOG_PATH: "\n".join(lines)}
+
+
+def _row(kpi: Kpi) -> str:
+    title = f"**{kpi.id}**<br>{kpi.title}" + (f"<br>_covers: {', '.join(kpi.covers)}_" if kpi.covers else "")
+    target = str(kpi.target) if kpi.target else ""
+    if kpi.slo:
+        target += f"<br>SLO {kpi.slo.objective:g} % / {kpi.slo.period}"
+    query = f"`{naming.value_record(kpi)}`<br>`{kinds.raw_value_expr(kpi)}`"
+    alerts = "<br>".join(f"{naming.alert_name(kpi, a)} ({a.severity}, for {a.for_})" for a in kpi.alerts)
+    audiences = ", ".join(kpi.audiences)
+    return "| " + " | ".join(_cell(c) for c in (title, kpi.unit, target, query, alerts, audiences)) + " |"
+
+
+def _cell(text: str) -> str:
+    """Markdown table cells cannot hold a raw ``|`` (PromQL regexes have them)."""
+    return text.replace("|", "\\|")
