@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
-from .routing_support import SPECS, spec_of, write_documents
+from .routing_support import ROOT, SPECS, spec_of, write_documents
 
 from generators import naming
 from generators.build import routing
@@ -79,3 +79,10 @@ def test_every_severity_and_receiver_has_a_route_test(bundles, name):
     tested = {c["labels"][naming.SEVERITY_LABEL] for c in cases}
     assert set(spec.routing.severities) <= tested
     assert {r for c in cases for r in c["receivers"]} == {*spec.routing.receivers, naming.UNROUTED_RECEIVER}
+
+
+
+def test_the_committed_config_passes_amtool():
+    """What ships in alertmanager/ loads as committed (``perfcycle check`` keeps it equal to the spec's)."""
+    checked = amtool("check-config", str(ROOT / naming.ALERTMANAGER_CONFIG))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
