@@ -166,8 +166,9 @@ def route_tests(spec: Spec) -> dict:
             continue
         seen.add(key)
         severity = labels[naming.SEVERITY_LABEL]
-        cases.append({"name": f"{a.origin} ({labels[naming.ALERTNAME_LABEL]}) reaches the {severity} receiver.",
-                      "labels": labels, "receivers": [routing.severities[severity].receiver]})
+        receiver_name = routing.severities[severity].receiver
+        cases.append({"name": f"{a.origin} ({labels[naming.ALERTNAME_LABEL]}, {severity}) reaches {receiver_name}.",
+                      "labels": labels, "receivers": [receiver_name]})
     return {"tests": cases}
 
 
