@@ -65,7 +65,7 @@ def routed(bundles):
     return get
 
 
-@pytest.mark.parametrize("name, index", _route_cases())
+@pytest.mark.parametrize("name, index", list(_route_cases()))
 def test_route(routed, name, index):
     case, result = routed(name)[index]
     assert result.returncode == 0, result.stderr

@@ -33,7 +33,7 @@ def _fill(template: str, labels: dict[str, str]) -> str:
     return template
 
 
-@pytest.mark.parametrize("name, e", _cases())
+@pytest.mark.parametrize("name, e", list(_cases()))
 def test_escalation_fires_after_its_time(tmp_path, name, e):
     spec = spec_of(name)
     source = next(a for a in all_alerts(spec) if a.labels[naming.SEVERITY_LABEL] == e.from_severity

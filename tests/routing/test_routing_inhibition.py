@@ -45,14 +45,14 @@ def _rules():
             yield pytest.param(name, rule, id=f"{name}: inhibit_rules[{i}]")
 
 
-@pytest.mark.parametrize("name, rule", _rules())
+@pytest.mark.parametrize("name, rule", list(_rules()))
 def test_no_alert_can_inhibit_itself(name, rule):
     both = [labels for labels in population(name)
             if all(matches(m, labels) for m in rule["source_matchers"] + rule["target_matchers"])]
     assert both == []
 
 
-@pytest.mark.parametrize("name, rule", _rules())
+@pytest.mark.parametrize("name, rule", list(_rules()))
 def test_inhibition_names_alerts_that_exist_with_the_labels_it_uses(name, rule):
     alerts = population(name)
     for side in ("source_matchers", "target_matchers"):
