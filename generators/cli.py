@@ -41,13 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--spec", default=DEFAULT_SPEC, help=f"spec file, YAML or Jsonnet (default {DEFAULT_SPEC})")
+        sub.add_argument("--overlay", action="append", default=[], metavar="FILE",
+                         help="overlay layered on the spec (repeatable), e.g. spec/overlays/fast.yaml")
         sub.add_argument("--root", default=".", type=Path, help="project root the outputs live under")
         sub.set_defaults(command=func)
     return parser
 
 
 def _generate(args: argparse.Namespace) -> int:
-    texts = pipeline.build_texts(load(args.spec))
+    texts = pipeline.build_texts(load(args.spec, overlays=tuple(args.overlay)))
     touched = pipeline.write(texts, args.root)
     print(f"perfcycle: {len(texts)} files generated from {args.spec}; {len(touched)} changed")
     for path in touched:
@@ -56,7 +58,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    texts = pipeline.build_texts(load(args.spec))
+    texts = pipeline.build_texts(load(args.spec, overlays=tuple(args.overlay)))
     found = pipeline.drift(texts, args.root)
     if found:
         print(f"perfcycle check: outputs drifted from {args.spec} (run `make generate` and commit):", file=sys.stderr)
@@ -68,13 +70,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    loaded = load(args.spec)
+    loaded = load(args.spec, overlays=tuple(args.overlay))
     print(f"perfcycle validate: {args.spec} is valid ({len(loaded.spec.kpis)} KPIs)")
     return 0
 
 
 def _lint(args: argparse.Namespace) -> int:
-    load(args.spec)
+    load(args.spec, overlays=tuple(args.overlay))
     rule_files = sorted(str(p) for d in ("recording_rules", "alerts") for p in (args.root / d).glob("*.yml"))
     if not rule_files:
         print("perfcycle lint: no rule files to check")

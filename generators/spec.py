@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from . import overlay
 from .errors import Problem, SpecError, format_path
 from .model import Spec, cross_problems
 from .model.kpi import Source
@@ -30,11 +31,18 @@ class LoadedSpec:
     sha256: str
 
 
-def load(path: str | Path, check_promql: bool = True) -> LoadedSpec:
-    """Load, validate and cross-check a spec; raise ``SpecError`` with every problem found."""
+def load(path: str | Path, check_promql: bool = True, overlays: tuple[str | Path, ...] = ()) -> LoadedSpec:
+    """Load, validate and cross-check a spec (with overlays applied in order); raise ``SpecError`` on any problem."""
     shown = str(path)
     raw_bytes = _read(path, shown)
     document = _parse(raw_bytes, shown)
+    for overlay_path in overlays:
+        overlay_shown = str(overlay_path)
+        overlay_bytes = _read(overlay_path, overlay_shown)
+        patch = overlay.parse(_parse(overlay_bytes, overlay_shown), overlay_shown)
+        document = overlay.apply(document, patch, overlay_shown) if isinstance(document, dict) else document
+        raw_bytes += b"\0" + overlay_bytes
+        shown += f" + {overlay_shown}"
     spec = _validate(document, shown)
     problems = [Problem(shown, where, what) for where, what in cross_problems(spec)]
     if check_promql and not problems:
