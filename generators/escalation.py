@@ -78,16 +78,16 @@ def escalation_group(spec: Spec) -> dict | None:
 
 def _rule(spec: Spec, e: Escalation) -> dict:
     selector = ", ".join([
-        'alertstate="firing"', f'{naming.SEVERITY_LABEL}="{e.from_severity}"',
-        f'{naming.KPI_LABEL}!=""', f'{naming.TIER_LABEL}!="{naming.TIER_TICKET}"'])
-    original = f"$labels.{naming.ESCALATED_ALERT_LABEL}"
+        'alertstate="firing"', f'{naming.SEVERITY}="{e.from_severity}"',
+        f'{naming.KPI_LABEL}!=""', f'{naming.TIER}!="{naming.TIER_TICKET}"'])
+    original = f"$labels.{naming.ESCALATED_ALERT}"
     receiver = spec.routing.severities[e.to_severity].receiver
     return {
         "alert": e.alertname,
-        "expr": (f"max without (alertstate, {naming.ALERTNAME_LABEL}) (label_replace(ALERTS{{{selector}}}, "
-                 f'"{naming.ESCALATED_ALERT_LABEL}", "$1", "{naming.ALERTNAME_LABEL}", "(.+)"))'),
+        "expr": (f"max without (alertstate, {naming.ALERTNAME}) (label_replace(ALERTS{{{selector}}}, "
+                 f'"{naming.ESCALATED_ALERT}", "$1", "{naming.ALERTNAME}", "(.+)"))'),
         "for": e.after,
-        "labels": {naming.SEVERITY_LABEL: e.to_severity, naming.ESCALATED_FROM_LABEL: e.from_severity},
+        "labels": {naming.SEVERITY: e.to_severity, naming.ESCALATED_FROM: e.from_severity},
         "annotations": {
             "summary": f"{{{{ {original} }}}} still firing after {e.after}: escalated from {e.from_severity} "
                        f"to {e.to_severity}",
@@ -103,7 +103,7 @@ def _rule(spec: Spec, e: Escalation) -> dict:
 def _runbook(spec: Spec) -> str:
     """The runbook of the escalated alert's KPI, as a Go template over its labels."""
     default = (spec.bundle.runbook_url.replace("{kpi}", "{{ $labels.kpi }}")
-               .replace("{alert}", f"{{{{ $labels.{naming.ESCALATED_ALERT_LABEL} }}}}"))
+               .replace("{alert}", f"{{{{ $labels.{naming.ESCALATED_ALERT} }}}}"))
     explicit = [(k.id, k.runbook) for k in spec.kpis if k.runbook]
     if not explicit:
         return default

@@ -99,23 +99,26 @@ def _percentile(quantile: float) -> str:
 
 
 # --- Alert labels (the contract between alerting rules and routing) and Alertmanager names ---
-SEVERITY_LABEL = "severity"
-DOMAIN_LABEL = "domain"
-FAMILY_LABEL = "family"
+# SEVERITY … SLO and WINDOW_CLASS have the same names and values as on the ``rules`` branch:
+# when both are merged, keep one copy.
+SEVERITY = "severity"
+DOMAIN = "domain"
+FAMILY = "family"
 """The alert family (= KPI id): inhibition mutes the lesser alerts of one family."""
-TRIGGER_LABEL = "trigger"
-TRIGGER_ESCALATION = "escalation"
+TRIGGER = "trigger"
+ESCALATION = "escalation"
 """``trigger="escalation"`` marks the daily cycle's escalation triggers."""
-TIER_LABEL = "tier"
+TIER = "tier"
+WINDOW_CLASS = "window_class"
 TIER_PAGE = "page"
 TIER_TICKET = "ticket"
-SLO_LABEL = "slo"
+SLO = "slo"
 """Burn-rate alerts carry the SLO's KPI id here, so a page mutes the ticket of the same SLO."""
-ESCALATED_FROM_LABEL = "escalated_from"
+ESCALATED_FROM = "escalated_from"
 """On escalation alerts: the severity the still-firing alert had."""
-ESCALATED_ALERT_LABEL = "escalated_alert"
+ESCALATED_ALERT = "escalated_alert"
 """On escalation alerts: the ``alertname`` of the still-firing alert."""
-ALERTNAME_LABEL = "alertname"
+ALERTNAME = "alertname"
 UNROUTED_RECEIVER = "unrouted"
 """Alertmanager's root receiver: no channels, so an alert of no known severity reaches no one
 (the route tests prove no generated alert lands here)."""

@@ -41,7 +41,7 @@ def _severity_problems(spec: Spec) -> list[tuple[str, str]]:
 
 def _receiver_problems(spec: Spec, alerts: list[AlertLabelSet]) -> list[tuple[str, str]]:
     routing, out = spec.routing, []
-    reached = {a.labels[naming.SEVERITY_LABEL] for a in alerts}
+    reached = {a.labels[naming.SEVERITY] for a in alerts}
     for name, receiver in routing.receivers.items():
         here = f"routing.receivers.{name}"
         if name == naming.UNROUTED_RECEIVER:
@@ -81,7 +81,7 @@ def _matcher_problem(alerts: list[AlertLabelSet], key: str, value: str) -> str |
         return f'label "{key}" is carried by no generated alert'
     if any(key in a.series_labels and key not in a.labels for a in carrying):
         return None  # the value comes from the series at run time
-    values = {a.alertname if key == naming.ALERTNAME_LABEL else a.labels.get(key) for a in carrying}
+    values = {a.alertname if key == naming.ALERTNAME else a.labels.get(key) for a in carrying}
     if None in values:
         return None  # an alert whose name the rules builder decides
     known = sorted(values)
@@ -125,11 +125,11 @@ def _label_problems(spec: Spec) -> list[tuple[str, str]]:
     out = []
     for i, kpi in enumerate(spec.kpis):
         triggers = any(a.escalation_trigger for a in kpi.alerts)
-        reserved = CONTRACT_LABELS | ({naming.TRIGGER_LABEL} if triggers else set())
+        reserved = CONTRACT_LABELS | ({naming.TRIGGER} if triggers else set())
         out += [(f"kpis[{i}].source.by", f'label "{key}" is set on alerts by the bundle; rename it in the query')
                 for key in kpi.source.by if key in reserved]
         for j, alert in enumerate(kpi.alerts):
-            own = reserved | ({naming.TRIGGER_LABEL} if alert.escalation_trigger else set())
+            own = reserved | ({naming.TRIGGER} if alert.escalation_trigger else set())
             out += [(f"kpis[{i}].alerts[{j}].labels.{key}", f'label "{key}" is set by the bundle')
                     for key in alert.labels if key in own]
     return out

@@ -60,7 +60,7 @@ def route_tree(spec: Spec) -> dict:
     routing = spec.routing
     routes = []
     for severity, route in routing.severities.items():
-        child = {"receiver": route.receiver, "matchers": [matcher(naming.SEVERITY_LABEL, severity)]}
+        child = {"receiver": route.receiver, "matchers": [matcher(naming.SEVERITY, severity)]}
         repeat = renotify_interval(routing, severity)
         if repeat is not None:
             child["repeat_interval"] = repeat
@@ -113,7 +113,7 @@ def inhibit_rules(spec: Spec) -> list[dict]:
 
 def series_labels(alerts: list[AlertLabelSet]) -> list[str]:
     """Labels that tell one series of a KPI from another, over all alerts (the bundle's own excluded)."""
-    own = CONTRACT_LABELS | {naming.TRIGGER_LABEL}
+    own = CONTRACT_LABELS | {naming.TRIGGER}
     return sorted({key for a in alerts for key in a.series_labels} - own)
 
 
@@ -134,7 +134,7 @@ def _dependency_rules(spec: Spec) -> list[dict]:
     """
     routing = spec.routing
     label, order = routing.dependency_label, list(routing.severities)
-    carried = {a.labels[naming.SEVERITY_LABEL] for a in all_alerts(spec) if label in a.keys}
+    carried = {a.labels[naming.SEVERITY] for a in all_alerts(spec) if label in a.keys}
     rules = []
     for service in sorted(routing.depends_on):
         needs = dependencies(routing.depends_on, service)
@@ -143,8 +143,8 @@ def _dependency_rules(spec: Spec) -> list[dict]:
                 continue  # no alert of this severity carries the label: the rule could never apply
             rules.append({
                 "source_matchers": [matcher(label, any_of(needs), "=~"),
-                                    matcher(naming.SEVERITY_LABEL, any_of(order[:i + 1]), "=~")],
-                "target_matchers": [matcher(label, service), matcher(naming.SEVERITY_LABEL, severity)],
+                                    matcher(naming.SEVERITY, any_of(order[:i + 1]), "=~")],
+                "target_matchers": [matcher(label, service), matcher(naming.SEVERITY, severity)],
             })
     return rules
 
@@ -153,21 +153,21 @@ def route_tests(spec: Spec) -> dict:
     """Label sets and the exact receivers Alertmanager must pick for them, as data for amtool."""
     routing = spec.routing
     cases = [{"name": f"An alert of severity {s} reaches {r.receiver} only.",
-              "labels": {naming.SEVERITY_LABEL: s}, "receivers": [r.receiver]}
+              "labels": {naming.SEVERITY: s}, "receivers": [r.receiver]}
              for s, r in routing.severities.items()]
     cases.append({"name": "An alert of no known severity reaches no one.",
-                  "labels": {naming.SEVERITY_LABEL: "no_such_severity"}, "receivers": [naming.UNROUTED_RECEIVER]})
+                  "labels": {naming.SEVERITY: "no_such_severity"}, "receivers": [naming.UNROUTED_RECEIVER]})
     seen = set()
     for a in all_alerts(spec):
-        labels = {naming.ALERTNAME_LABEL: a.alertname or f"{naming.camel(a.labels[naming.KPI_LABEL])}Alert",
+        labels = {naming.ALERTNAME: a.alertname or f"{naming.camel(a.labels[naming.KPI_LABEL])}Alert",
                   **{k: EXAMPLE_VALUE for k in a.series_labels}, **a.labels}
         key = json.dumps(labels, sort_keys=True)
         if key in seen:
             continue
         seen.add(key)
-        severity = labels[naming.SEVERITY_LABEL]
+        severity = labels[naming.SEVERITY]
         receiver_name = routing.severities[severity].receiver
-        cases.append({"name": f"{a.origin} ({labels[naming.ALERTNAME_LABEL]}, {severity}) reaches {receiver_name}.",
+        cases.append({"name": f"{a.origin} ({labels[naming.ALERTNAME]}, {severity}) reaches {receiver_name}.",
                       "labels": labels, "receivers": [receiver_name]})
     return {"tests": cases}
 

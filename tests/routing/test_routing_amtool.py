@@ -76,7 +76,7 @@ def test_route(routed, name, index):
 def test_every_severity_and_receiver_has_a_route_test(bundles, name):
     spec, root = bundles(name)
     cases = yaml.safe_load((root / naming.ALERTMANAGER_ROUTE_TESTS).read_text())["tests"]
-    tested = {c["labels"][naming.SEVERITY_LABEL] for c in cases}
+    tested = {c["labels"][naming.SEVERITY] for c in cases}
     assert set(spec.routing.severities) <= tested
     assert {r for c in cases for r in c["receivers"]} == {*spec.routing.receivers, naming.UNROUTED_RECEIVER}
 

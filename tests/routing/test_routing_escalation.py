@@ -36,8 +36,8 @@ def _fill(template: str, labels: dict[str, str]) -> str:
 @pytest.mark.parametrize("name, e", list(_cases()))
 def test_escalation_fires_after_its_time(tmp_path, name, e):
     spec = spec_of(name)
-    source = next(a for a in all_alerts(spec) if a.labels[naming.SEVERITY_LABEL] == e.from_severity
-                  and naming.TIER_LABEL not in a.labels and naming.ESCALATED_FROM_LABEL not in a.labels)
+    source = next(a for a in all_alerts(spec) if a.labels[naming.SEVERITY] == e.from_severity
+                  and naming.TIER not in a.labels and naming.ESCALATED_FROM not in a.labels)
     copy = next(a for a in all_alerts(spec) if a.alertname == e.alertname and a.origin.startswith(source.origin + " "))
     series = {k: routing.EXAMPLE_VALUE for k in source.series_labels}
     selector = ",".join(f'{k}="{v}"' for k, v in series.items())
@@ -60,7 +60,7 @@ def test_escalation_fires_after_its_time(tmp_path, name, e):
     (tmp_path / "test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
     result = promtool.test_rules(tmp_path / "test.yml")
     assert result.ok, result.output
-    assert labels[naming.SEVERITY_LABEL] == e.to_severity
+    assert labels[naming.SEVERITY] == e.to_severity
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))

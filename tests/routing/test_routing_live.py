@@ -26,11 +26,11 @@ pytestmark = pytest.mark.skipif(BINARY is None, reason="Alertmanager is not inst
 def alert(kpi: str, severity: str, service: str, *, tier: str | None = None, escalated: bool = False) -> dict:
     """The labels of the default spec's generated alert of ``kpi`` and ``severity``, on ``service``."""
     def wanted(a: AlertLabelSet) -> bool:
-        return (a.labels[naming.KPI_LABEL] == kpi and a.labels[naming.SEVERITY_LABEL] == severity
-                and a.labels.get(naming.TIER_LABEL) == tier
-                and (naming.ESCALATED_FROM_LABEL in a.labels) == escalated)
+        return (a.labels[naming.KPI_LABEL] == kpi and a.labels[naming.SEVERITY] == severity
+                and a.labels.get(naming.TIER) == tier
+                and (naming.ESCALATED_FROM in a.labels) == escalated)
     found = next(a for a in all_alerts(spec_of("default")) if wanted(a))
-    return {naming.ALERTNAME_LABEL: found.alertname or "BurnRate", **found.labels,
+    return {naming.ALERTNAME: found.alertname or "BurnRate", **found.labels,
             **{k: routing.EXAMPLE_VALUE for k in found.series_labels}, "service": service}
 
 

@@ -42,7 +42,7 @@ CASES = [
                  "Runbook: https://runbooks.example.com/rt\nDashboard: http://grafana/d/pc-ops\n"
                  "Started: 2026-12-03 19:00:00 UTC",
                  id="Without a value or a remediation those lines are left out."),
-    pytest.param("text", _data([_alert(labels={**LABELS, naming.ESCALATED_FROM_LABEL: "warning"})]),
+    pytest.param("text", _data([_alert(labels={**LABELS, naming.ESCALATED_FROM: "warning"})]),
                  "Firing:\n\np95 above 2 s on api\nUsers wait; see the latency panel.\nValue: 2.31 s\n"
                  "Severity: critical | KPI: response_time_p95 | service: api | escalated from warning\n"
                  "Runbook: https://runbooks.example.com/rt\nDashboard: http://grafana/d/pc-ops\n"
