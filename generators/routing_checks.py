@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from . import naming
 from .alert_labels import CONTRACT_LABELS, AlertLabelSet, all_alerts
+from .escalation import target
 from .model import Spec
 
 
 def routing_problems(spec: Spec) -> list[tuple[str, str]]:
     """Every routing problem of ``spec``, in spec order."""
     alerts = all_alerts(spec)
-    return (_severity_problems(spec) + _receiver_problems(spec, alerts) + _inhibit_problems(spec, alerts)
-            + _dependency_problems(spec, alerts) + _label_problems(spec))
+    return (_group_problems(spec, alerts) + _severity_problems(spec) + _receiver_problems(spec, alerts)
+            + _inhibit_problems(spec, alerts) + _dependency_problems(spec, alerts) + _label_problems(spec))
+
+
+def _group_problems(spec: Spec, alerts: list[AlertLabelSet]) -> list[tuple[str, str]]:
+    """A ``group_by`` label no alert carries is a typo: every alert would share the empty value."""
+    return [(f"routing.group_by[{i}]", f'label "{key}" is carried by no generated alert')
+            for i, key in enumerate(spec.routing.group_by) if alerts and not any(key in a.keys for a in alerts)]
 
 
 def _severity_problems(spec: Spec) -> list[tuple[str, str]]:
@@ -27,6 +34,11 @@ def _severity_problems(spec: Spec) -> list[tuple[str, str]]:
         if route.receiver not in routing.receivers:
             out.append((f"{here}.receiver",
                         f'undefined receiver "{route.receiver}" (known: {", ".join(routing.receivers)})'))
+        repeat_differs = route.repeat_interval is not None and route.repeat_interval != route.escalation
+        if route.escalation is not None and target(routing, name) is None and repeat_differs:
+            out.append((f"{here}.repeat_interval",
+                        f"contradicts escalation {route.escalation}: the most severe level has no next level, "
+                        "so it re-notifies at its escalation time (drop one of them)"))
         if route.escalate_to is None:
             continue
         if route.escalation is None:

@@ -88,6 +88,14 @@ CASES = [
     pytest.param(_set("routing.inhibit.0.target", {"family": "latency_p95"}), [
         ("routing.inhibit[0]", SAME_ALERT),
     ], id="An inhibition whose source and target can be the same alert is rejected."),
+    pytest.param(_set("routing.group_by", ["alertname", "servce"]), [
+        ("routing.group_by[1]", 'label "servce" is carried by no generated alert'),
+    ], id="Grouping by a label no alert carries (a typo) is rejected."),
+    pytest.param(_set("routing.severities.page_now.repeat_interval", "1h"), [
+        ("routing.severities.page_now.repeat_interval",
+         "contradicts escalation 10m: the most severe level has no next level, so it re-notifies at its "
+         "escalation time (drop one of them)"),
+    ], id="A re-notification interval contradicting the top level's escalation time is rejected."),
     pytest.param(_set("routing.receivers.spare", {"webhook": {"url": "http://127.0.0.1:1/"}}), [
         ("routing.receivers.spare", "is never used: no severity routes to it"),
     ], id="A receiver no severity routes to is rejected."),
