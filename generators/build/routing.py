@@ -174,7 +174,7 @@ def route_tests(spec: Spec) -> dict:
 
 def matcher(key: str, value: str, op: str = "=") -> str:
     """An Alertmanager matcher string, the value quoted: ``severity="critical"``."""
-    return f"{key}{op}{json.dumps(value)}"
+    return f"{key}{op}{json.dumps(value, ensure_ascii=False)}"
 
 
 def any_of(values: list[str]) -> str:
