@@ -169,7 +169,9 @@ def route_tests(spec: Spec) -> dict:
         receiver_name = routing.severities[severity].receiver
         cases.append({"name": f"{a.origin} ({labels[naming.ALERTNAME]}, {severity}) reaches {receiver_name}.",
                       "labels": labels, "receivers": [receiver_name]})
-    return {"tests": cases}
+    return {"run_each_with": f"amtool config routes test --config.file={naming.ALERTMANAGER_CONFIG} "
+                             "LABEL=VALUE… (prints the receivers, comma-separated)",
+            "tests": cases}
 
 
 def matcher(key: str, value: str, op: str = "=") -> str:

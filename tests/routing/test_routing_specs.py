@@ -79,6 +79,9 @@ CASES = [
     pytest.param(_set("routing.inhibit.0.source", {"severity": "page_now", "team": "sre"}), [
         ("routing.inhibit[0].source.team", 'label "team" is carried by no generated alert'),
     ], id="An inhibition matching a label no alert carries is rejected."),
+    pytest.param(_set("routing.inhibit.0.target", {}), [
+        ("routing.inhibit[0].target", "needs at least one label matcher"),
+    ], id="An inhibition with an empty target (muting everything) is rejected."),
     pytest.param(_set("routing.inhibit.0.equal", ["family", "cluster"]), [
         ("routing.inhibit[0].equal", 'label "cluster" is carried by no generated alert'),
     ], id="An inhibition requiring equal values of a label no alert carries is rejected."),
