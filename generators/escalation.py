@@ -9,7 +9,8 @@ inhibition treat it like any alert of the higher severity; ``escalated_from`` an
 ``escalated_alert`` say where it came from.
 
 The most severe level has no next level inside Alertmanager: its escalation time becomes
-its re-notification interval, and the pager's own escalation policy takes over.
+its re-notification interval (with group flushes frequent enough to honour it), and the
+pager's own escalation policy takes over.
 Burn-rate ticket-tier alerts never escalate: a slow burn lasts hours by design, and
 paging for it would undo the page/ticket split.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import naming
-from .model import Spec
+from .model import Spec, duration_from_seconds, seconds
 from .model.routing import Routing
 
 
@@ -63,6 +64,22 @@ def renotify_interval(routing: Routing, severity: str) -> str | None:
     if route.escalation is not None and target(routing, severity) is None:
         return route.escalation
     return None
+
+
+RENOTIFY_SLACK = 5
+"""Alertmanager re-sends only when a group flushes (every ``group_interval``), so a route that
+re-notifies every R flushes at least every R / 5: a re-notification is at most 20 % late."""
+
+
+def flush_interval(routing: Routing, severity: str) -> str | None:
+    """A route's own ``group_interval``, when its re-notification needs more frequent flushes."""
+    route = routing.severities[severity]
+    if route.group_interval is not None:
+        return route.group_interval
+    repeat = renotify_interval(routing, severity)
+    if repeat is None or seconds(routing.group_interval) <= seconds(repeat) / RENOTIFY_SLACK:
+        return None
+    return duration_from_seconds(seconds(repeat) / RENOTIFY_SLACK)
 
 
 def escalation_rules(spec: Spec) -> list[dict]:

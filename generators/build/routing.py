@@ -13,7 +13,7 @@ import re
 
 from .. import naming
 from ..alert_labels import CONTRACT_LABELS, AlertLabelSet, all_alerts
-from ..escalation import renotify_interval
+from ..escalation import flush_interval, renotify_interval
 from ..model import Spec
 from ..model.routing import Inhibition, Receiver
 from ..routing_checks import dependencies
@@ -61,7 +61,9 @@ def route_tree(spec: Spec) -> dict:
     routes = []
     for severity, route in routing.severities.items():
         child = {"receiver": route.receiver, "matchers": [matcher(naming.SEVERITY, severity)]}
-        repeat = renotify_interval(routing, severity)
+        flush, repeat = flush_interval(routing, severity), renotify_interval(routing, severity)
+        if flush is not None:
+            child["group_interval"] = flush
         if repeat is not None:
             child["repeat_interval"] = repeat
         routes.append(child)

@@ -83,6 +83,10 @@ class SeverityRoute(Frozen):
     escalate_to: Identifier | None = None
     """The severity an unresolved alert escalates to (defaults to the next higher one)."""
     repeat_interval: Duration | None = None
+    """Re-notification interval of this severity; defaults to the escalation time on the most
+    severe level, else to ``routing.repeat_interval``."""
+    group_interval: Duration | None = None
+    """How often this severity's groups flush; by default often enough to re-notify on time."""
 
 
 class Inhibition(Frozen):
