@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -17,7 +19,7 @@ from generators import naming
 from generators.alert_labels import AlertLabelSet, all_alerts
 from generators.build import routing
 
-from .routing_support import free_port, spec_of, write_documents
+from .routing_support import free_port, small_document, spec_of, write_documents
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 pytestmark = pytest.mark.skipif(BINARY is None, reason="Alertmanager is not installed (make deps)")
@@ -91,29 +93,87 @@ def _inhibited(port: int) -> dict[str, bool]:
     return {a["labels"]["test_alert"]: bool(a["status"]["inhibitedBy"]) for a in _api(port, "alerts")}
 
 
-@pytest.mark.parametrize("alerts, expected", CASES)
-def test_inhibition_live(override_config, tmp_path, alerts, expected):
-    port = free_port()
-    process = subprocess.Popen(
-        [BINARY, f"--config.file={override_config}", f"--storage.path={tmp_path}",
-         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+class _Alertmanager:
+    """A real Alertmanager on a free port, stopped on exit."""
+
+    def __init__(self, config, storage):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [BINARY, f"--config.file={config}", f"--storage.path={storage}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def __enter__(self):
         deadline = time.monotonic() + 10
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1)
-                break
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=1)
+                return self
             except OSError:
                 assert time.monotonic() < deadline, "Alertmanager did not start"
                 time.sleep(0.05)
-        _api(port, "alerts", [{"labels": {**labels, "test_alert": key}} for key, labels in alerts.items()])
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("alerts, expected", CASES)
+def test_inhibition_live(override_config, tmp_path, alerts, expected):
+    with _Alertmanager(override_config, tmp_path) as am:
+        _api(am.port, "alerts", [{"labels": {**labels, "test_alert": key}} for key, labels in alerts.items()])
         want = {key: key in expected for key in alerts}
         deadline = time.monotonic() + 5
-        while _inhibited(port) != want and time.monotonic() < deadline:
+        while _inhibited(am.port) != want and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(0.3)  # settle: a late inhibition must not slip past a "not muted" expectation
-        assert _inhibited(port) == want
+        assert _inhibited(am.port) == want
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((time.monotonic(), json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_each_severity_reaches_its_receiver_and_the_top_level_re_notifies(tmp_path):
+    """The small spec with second-scale timings: page_now re-notifies at its escalation time, others once."""
+    from generators.spec import load
+
+    doc = small_document()
+    doc["routing"].update(group_wait="1s", group_interval="1m")
+    doc["routing"]["severities"]["page_now"]["escalation"] = "5s"
+    (tmp_path / "spec.yaml").write_text(json.dumps(doc))
+    spec = load(tmp_path / "spec.yaml", check_promql=False).spec
+    _Recorder.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = routing.write_override(spec, f"http://127.0.0.1:{server.server_address[1]}/hook")
+    write_documents({"alertmanager.yml": config}, tmp_path)
+    try:
+        with _Alertmanager(tmp_path / "alertmanager.yml", tmp_path) as am:
+            posted = time.monotonic()
+            _api(am.port, "alerts", [{"labels": {"alertname": f"Test{s}", "severity": s, "family": s}}
+                                     for s in spec.routing.severities])
+            deadline = posted + 15
+            while time.monotonic() < deadline:
+                pages = [t for t, body in _Recorder.received if body["receiver"] == "sre_pager"]
+                if len(pages) >= 2:
+                    break
+                time.sleep(0.2)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.shutdown()
+    by_receiver: dict[str, list[float]] = {}
+    for t, body in _Recorder.received:
+        by_receiver.setdefault(body["receiver"], []).append(t - posted)
+    assert sorted(by_receiver) == ["sre_pager", "status_board", "team_chat"]
+    assert len(by_receiver["team_chat"]) == len(by_receiver["status_board"]) == 1
+    first, second = by_receiver["sre_pager"][:2]
+    assert 4 <= second - first <= 8, by_receiver  # re-notified at the 5 s escalation time (flush every 1 s)
