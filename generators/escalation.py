@@ -12,7 +12,8 @@ The most severe level has no next level inside Alertmanager: its escalation time
 its re-notification interval (with group flushes frequent enough to honour it), and the
 pager's own escalation policy takes over.
 Burn-rate ticket-tier alerts never escalate: a slow burn lasts hours by design, and
-paging for it would undo the page/ticket split.
+paging for it would undo the page/ticket split. The rules themselves are built in
+``generators.escalation_rules``.
 """
 from __future__ import annotations
 
@@ -80,50 +81,3 @@ def flush_interval(routing: Routing, severity: str) -> str | None:
     if repeat is None or seconds(routing.group_interval) <= seconds(repeat) / RENOTIFY_SLACK:
         return None
     return duration_from_seconds(seconds(repeat) / RENOTIFY_SLACK)
-
-
-def escalation_rules(spec: Spec) -> list[dict]:
-    """The Prometheus alerting rules (plain data) that implement ``escalations(spec)``."""
-    return [_rule(spec, e) for e in escalations(spec)]
-
-
-def escalation_group(spec: Spec) -> dict | None:
-    """One rule group holding every escalation rule, or ``None`` when nothing escalates."""
-    rules = escalation_rules(spec)
-    return {"name": naming.escalation_group_name(spec.bundle.name), "rules": rules} if rules else None
-
-
-def _rule(spec: Spec, e: Escalation) -> dict:
-    selector = ", ".join([
-        'alertstate="firing"', f'{naming.SEVERITY}="{e.from_severity}"',
-        f'{naming.KPI_LABEL}!=""', f'{naming.TIER}!="{naming.TIER_TICKET}"'])
-    original = f"$labels.{naming.ESCALATED_ALERT}"
-    receiver = spec.routing.severities[e.to_severity].receiver
-    return {
-        "alert": e.alertname,
-        "expr": (f"max without (alertstate, {naming.ALERTNAME}) (label_replace(ALERTS{{{selector}}}, "
-                 f'"{naming.ESCALATED_ALERT}", "$1", "{naming.ALERTNAME}", "(.+)"))'),
-        "for": e.after,
-        "labels": {naming.SEVERITY: e.to_severity, naming.ESCALATED_FROM: e.from_severity},
-        "annotations": {
-            "summary": f"{{{{ {original} }}}} still firing after {e.after}: escalated from {e.from_severity} "
-                       f"to {e.to_severity}",
-            "description": (f"The {e.from_severity} alert {{{{ {original} }}}} of KPI {{{{ $labels.kpi }}}} has "
-                            f"fired for more than {e.after} without resolving, so it now reaches the "
-                            f"{e.to_severity} receiver ({receiver})."),
-            "runbook_url": _runbook(spec),
-            "dashboard_url": f"{spec.bundle.grafana_url.rstrip('/')}/dashboards?query={{{{ $labels.kpi }}}}",
-        },
-    }
-
-
-def _runbook(spec: Spec) -> str:
-    """The runbook of the escalated alert's KPI, as a Go template over its labels."""
-    default = (spec.bundle.runbook_url.replace("{kpi}", "{{ $labels.kpi }}")
-               .replace("{alert}", f"{{{{ $labels.{naming.ESCALATED_ALERT} }}}}"))
-    explicit = [(k.id, k.runbook) for k in spec.kpis if k.runbook]
-    if not explicit:
-        return default
-    branches = "".join(f'{{{{ {"if" if i == 0 else "else if"} eq $labels.kpi "{kpi}" }}}}{url}'
-                       for i, (kpi, url) in enumerate(explicit))
-    return f"{branches}{{{{ else }}}}{default}{{{{ end }}}}"

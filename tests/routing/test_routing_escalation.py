@@ -12,7 +12,8 @@ import yaml
 
 from generators import naming, promtool
 from generators.alert_labels import all_alerts
-from generators.escalation import escalation_group, escalations, renotify_interval
+from generators.escalation import escalations, renotify_interval
+from generators.escalation_rules import escalation_group
 from generators.model import duration_from_seconds, seconds
 from generators.build import routing
 
@@ -45,7 +46,8 @@ def test_escalation_fires_after_its_time(tmp_path, name, e):
     group = escalation_group(spec)
     (tmp_path / "rules.yml").write_text(yaml.safe_dump(
         {"groups": [{"name": "stand_in", "rules": [stand_in]}, group]}, sort_keys=False))
-    rule = next(r for r in group["rules"] if r["alert"] == e.alertname)
+    kpi = source.labels[naming.KPI_LABEL]
+    rule = next(r for r in group["rules"] if r["alert"] == e.alertname and f'{naming.KPI_LABEL}="{kpi}"' in r["expr"])
     labels = {**copy.labels, **series}
     fires_at = int(seconds("5m") + seconds(e.after))
     test = {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": [{
@@ -74,3 +76,17 @@ def test_the_most_severe_level_re_notifies_at_its_escalation_time(bundles, name)
     # Alertmanager re-sends only when the group flushes: flushes come often enough to be at most 20 % late.
     flush = seconds(child.get("group_interval", config["group_interval"]))
     assert flush <= seconds(child["repeat_interval"]) / 5
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_escalation_rule_passes_promtool_and_links_its_kpi(tmp_path, name):
+    spec = spec_of(name)
+    group = escalation_group(spec)
+    (tmp_path / "escalation.yml").write_text(yaml.safe_dump({"groups": [group]}, sort_keys=False))
+    result = promtool.check_rules(tmp_path / "escalation.yml")
+    assert result.ok, result.output
+    for rule in group["rules"]:
+        kpi = next(k for k in spec.kpis if f'{naming.KPI_LABEL}="{k.id}"' in rule["expr"])
+        assert rule["annotations"]["runbook_url"] == naming.runbook_url(
+            spec.bundle, kpi, "{{ $labels.escalated_alert }}")
+        assert rule["annotations"].get("dashboard_url") == naming.dashboard_url(spec.bundle, kpi)
