@@ -44,3 +44,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def tool(*names: str) -> str:
+    """Path of the first installed binary of ``names``; a missing one fails the test, never skips it."""
+    import shutil
+
+    import pytest
+
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail(f"{names[0]} not found on PATH: run `make deps` (Debian package prometheus-alertmanager)")

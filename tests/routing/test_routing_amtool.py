@@ -6,16 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
-from .routing_support import ROOT, SPECS, spec_of, write_documents
+from .routing_support import ROOT, SPECS, spec_of, tool, write_documents
 
 from generators import naming
 from generators.build import routing
 
-AMTOOL = "amtool"
-
-
 def amtool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([AMTOOL, *args], capture_output=True, text=True, timeout=30)
+    return subprocess.run([tool("amtool"), *args], capture_output=True, text=True, timeout=30)
 
 
 def _route_cases():

@@ -6,7 +6,6 @@ Each case starts a fresh Alertmanager, posts a few alerts labelled by the contra
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
 import time
@@ -19,10 +18,8 @@ from generators import naming
 from generators.alert_labels import AlertLabelSet, all_alerts
 from generators.build import routing
 
-from .routing_support import free_port, small_document, spec_of, write_documents
+from .routing_support import free_port, small_document, spec_of, tool, write_documents
 
-BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-pytestmark = pytest.mark.skipif(BINARY is None, reason="Alertmanager is not installed (make deps)")
 
 
 def alert(kpi: str, severity: str, service: str, *, tier: str | None = None, escalated: bool = False) -> dict:
@@ -99,7 +96,7 @@ class _Alertmanager:
     def __init__(self, config, storage):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [BINARY, f"--config.file={config}", f"--storage.path={storage}",
+            [tool("prometheus-alertmanager", "alertmanager"), f"--config.file={config}", f"--storage.path={storage}",
              f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

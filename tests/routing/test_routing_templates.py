@@ -8,6 +8,8 @@ import pytest
 
 from generators import naming
 
+from .routing_support import tool
+
 STARTED = "2026-12-03T19:00:00Z"
 FULL = {"summary": "p95 above 2 s on api", "description": "Users wait; see the latency panel.", "value": "2.31 s",
         "runbook_url": "https://runbooks.example.com/rt", "dashboard_url": "http://grafana/d/pc-ops",
@@ -65,7 +67,7 @@ def test_template(bundles, tmp_path, name, data, expected):
     _, root = bundles("default")
     (tmp_path / "data.json").write_text(json.dumps(data))
     result = subprocess.run(
-        ["amtool", "template", "render", f"--template.glob={root / naming.ALERTMANAGER_TEMPLATE}",
+        [tool("amtool"), "template", "render", f"--template.glob={root / naming.ALERTMANAGER_TEMPLATE}",
          f'--template.text={{{{ template "{naming.TEMPLATE_PREFIX}.{name}" . }}}}',
          f"--template.data={tmp_path / 'data.json'}"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
@@ -77,7 +79,7 @@ def test_html_mail_escapes_and_links(bundles, tmp_path):
     data = _data([_alert(annotations={**FULL, "summary": "p95 <2 s> & rising"})])
     (tmp_path / "data.json").write_text(json.dumps(data))
     result = subprocess.run(
-        ["amtool", "template", "render", "--template.type=html", f"--template.glob={root / naming.ALERTMANAGER_TEMPLATE}",
+        [tool("amtool"), "template", "render", "--template.type=html", f"--template.glob={root / naming.ALERTMANAGER_TEMPLATE}",
          f'--template.text={{{{ template "{naming.TEMPLATE_PREFIX}.html" . }}}}',
          f"--template.data={tmp_path / 'data.json'}"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
