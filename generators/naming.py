@@ -239,3 +239,44 @@ def dashboard_url(bundle: Bundle, kpi: Kpi) -> str | None:
 def runbook_url(bundle: Bundle, kpi: Kpi, alert: str = "") -> str:
     """The KPI's own runbook, or the bundle's template filled with the KPI id (and alert name)."""
     return kpi.runbook or bundle.runbook_url.replace("{kpi}", kpi.id).replace("{alert}", alert or kpi.id)
+
+
+# --- Alert labels (the contract between alerting rules and routing) and Alertmanager names ---
+# SEVERITY … SLO and WINDOW_CLASS have the same names and values as on the ``rules`` branch:
+# when both are merged, keep one copy.
+SEVERITY = "severity"
+DOMAIN = "domain"
+FAMILY = "family"
+"""The alert family (= KPI id): inhibition mutes the lesser alerts of one family."""
+TRIGGER = "trigger"
+ESCALATION = "escalation"
+"""``trigger="escalation"`` marks the daily cycle's escalation triggers."""
+TIER = "tier"
+WINDOW_CLASS = "window_class"
+TIER_PAGE = "page"
+TIER_TICKET = "ticket"
+SLO = "slo"
+"""Burn-rate alerts carry the SLO's KPI id here, so a page mutes the ticket of the same SLO."""
+ESCALATED_FROM = "escalated_from"
+"""On escalation alerts: the severity the still-firing alert had."""
+ESCALATED_ALERT = "escalated_alert"
+"""On escalation alerts: the ``alertname`` of the still-firing alert."""
+ALERTNAME = "alertname"
+UNROUTED_RECEIVER = "unrouted"
+"""Alertmanager's root receiver: no channels, so an alert of no known severity reaches no one
+(the route tests prove no generated alert lands here)."""
+ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+ALERTMANAGER_TEMPLATE = "alertmanager/templates/perfcycle.tmpl"
+ALERTMANAGER_ROUTE_TESTS = "alertmanager/routes.test.yml"
+TEMPLATE_PREFIX = "perfcycle"
+"""Prefix of the notification template names (``perfcycle.title``, ``perfcycle.text``…)."""
+
+
+def escalation_alert_name(from_severity: str, to_severity: str) -> str:
+    """``warning`` -> ``critical``: ``EscalatedWarningToCritical``."""
+    return f"Escalated{camel(from_severity)}To{camel(to_severity)}"
+
+
+def escalation_group_name(bundle: str) -> str:
+    """The rule group holding the escalation alerts."""
+    return group_name(bundle, "routing", "escalation")

@@ -15,7 +15,7 @@ from pathlib import Path
 from .render import MARKER, header, render
 from .spec import LoadedSpec
 
-BUILDERS = ("catalog", "schema", "dashboards", "recording_rules", "alerts", "alert_tests")
+BUILDERS = ("catalog", "schema", "dashboards", "routing", "recording_rules", "alerts", "alert_tests")
 """Builder modules under ``generators.build``, each with ``build(spec) -> {path: document}``."""
 GENERATED_ROOTS = ("recording_rules", "alerts", "alertmanager", "dashboards", "provisioning",
                    "tests/rules", "docs/kpis.md", "spec/kpis.schema.json")

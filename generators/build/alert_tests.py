@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .. import alert_cases, naming, raw_cases, slo_cases
+from .. import alert_cases, escalation_cases, naming, raw_cases, slo_cases
+from ..escalation_rules import escalation_group
 from ..model import Spec
 from . import alerts as alert_builder
 from . import recording_rules
@@ -31,6 +32,12 @@ def build(spec: Spec) -> dict[str, object]:
         if trend:  # fed recorded series only: the alert file alone keeps a week of evaluations quick
             out[naming.test_file(f"{domain}.trend")] = _file(
                 spec, domain, group, trend, [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', domain)}"])
+    escalation = escalation_group(spec)
+    if escalation is not None:  # fed ALERTS directly: the escalation file alone
+        found = escalation_cases.escalation_cases(spec)
+        out[naming.test_file(alert_builder.ESCALATION_FILE)] = _file(
+            spec, alert_builder.ESCALATION_FILE, escalation, found,
+            [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', alert_builder.ESCALATION_FILE)}"])
     return out
 
 

@@ -6,11 +6,20 @@ series of the same domain's groups). What each rule looks like is ``generators.a
 from __future__ import annotations
 
 from .. import alert_rules, naming
+from ..escalation_rules import escalation_group
 from ..model import Spec
+
+ESCALATION_FILE = "escalation"
+"""``alerts/escalation.yml``: routing's escalation rules, which read ``ALERTS`` of every domain."""
 
 
 def build(spec: Spec) -> dict[str, object]:
-    return {naming.rule_file("alerts", domain): {"groups": [group]} for domain, group in domain_groups(spec).items()}
+    out: dict[str, object] = {naming.rule_file("alerts", domain): {"groups": [group]}
+                              for domain, group in domain_groups(spec).items()}
+    escalation = escalation_group(spec)
+    if escalation is not None:
+        out[naming.rule_file("alerts", ESCALATION_FILE)] = {"groups": [escalation]}
+    return out
 
 
 def domain_groups(spec: Spec) -> dict[str, dict]:

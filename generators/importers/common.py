@@ -39,7 +39,7 @@ def skeleton(bundle: str, domains: list[str], severities: dict[str, str], receiv
         "bundle": {"name": snake(bundle)},
         "domains": {d: {"title": f"SLOs of {d}", "interval": "1m"} for d in domains},
         "audiences": {"operational": {"title": "SLOs", "refresh": "1m"}},
-        "routing": {"receivers": receivers,
+        "routing": {"group_by": ["alertname", "slo"], "receivers": receivers,
                     "severities": {sev: {"receiver": rcv} for sev, rcv in severities.items()}},
     }
 
