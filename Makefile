@@ -8,7 +8,7 @@ SPEC        ?= spec/kpis.yaml
 DEB_PACKAGES := prometheus prometheus-alertmanager prometheus-node-exporter
 STAMP       := $(VENV)/.installed
 
-.PHONY: all venv deps generate check validate test unit lint bench clean
+.PHONY: all venv deps generate check validate test unit lint bench bench-rules clean
 
 all: generate
 
@@ -55,6 +55,11 @@ lint: venv deps
 
 bench: venv deps
 	$(PY) bench/generate.py
+	$(PY) bench/rules.py
+
+# Rule evaluation cost in a real Prometheus over 10,000 series (about 4 minutes).
+bench-rules: venv deps
+	$(PY) bench/rules.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
