@@ -26,7 +26,8 @@ from .config import Config, ConfigError
 from .derived import Derived
 from .guard import Guard
 from .ingest import Ingestor, SelfMetrics
-from .metrics import Aggregator, make_store
+from .aggregate import Aggregator
+from .metrics import make_store
 
 log = logging.getLogger("exporter")
 
@@ -76,7 +77,7 @@ class Exporter:
         self.ingestor = Ingestor(self.agg, self.selfm, latency)
         self.derived = Derived(cfg.prometheus_url, cfg.prometheus_timeout, cfg.refresh_interval,
                                self.guard)
-        self.agg.apply_one["optimization"] = lambda d, f: self.derived.add(f)
+        self.agg.on_optimization = self.derived.add
         self.registry.register(self.derived)
         self.registry.register(ConfigGauges(cfg))
         ProcessCollector(registry=self.registry)
@@ -102,12 +103,11 @@ class Exporter:
             self.registry.register(collector)
 
     def _seed_optimizations(self) -> None:
-        from .events import EventError, optimization
         for i, o in enumerate(self.cfg.optimizations):
-            try:
-                self.derived.add(optimization(o))
-            except EventError as e:
-                raise ConfigError(f"optimizations[{i}].{e.field}: {e}") from None
+            body = json.dumps(dict(o, type="optimization"), default=str).encode()
+            res = self.ingestor.ingest_bytes(body, False, "config")
+            if res.rejected:
+                raise ConfigError(f"optimizations[{i}]: {res.errors[0]['error']}")
 
     def metrics_text(self) -> bytes:
         return self.store.render().encode() + generate_latest(self.registry)
