@@ -116,10 +116,16 @@ def exporter(start_exporter):
     return start_exporter()
 
 
-def wait_for(pred, timeout: float = 10, interval: float = 0.05):
+def _wait_for(pred, timeout: float = 10, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
         if v or time.monotonic() > deadline:
             return v
         time.sleep(interval)
+
+
+@pytest.fixture
+def wait_for():
+    """wait_for(pred, timeout=10): poll until pred() is truthy; returns its last value."""
+    return _wait_for
