@@ -1,7 +1,7 @@
 """Event types and their validation: the exporter's wire format (see docs/events.md).
 
 Each event type is a `msgspec.Struct`, tagged by its `type` field. A whole batch is
-decoded and type-checked in one C call (`list[Event]`), which is what lets one core
+decoded and type-checked in one C call (`list[Event]`, or `decode_lines` for NDJSON), which is what lets one core
 ingest several hundred thousand events per second; constraints (non-empty labels of at
 most 128 characters, non-negative durations, RFC 3339 times with an offset, enums) live
 in the types. Only when a batch fails are its items decoded one by one, so every bad
@@ -255,16 +255,11 @@ def _decode_each(raws: list) -> list:
 def decode(body: bytes, ndjson: bool) -> list:
     """Events (Structs) in order, with an `EventError` in place of each bad one."""
     if ndjson:
-        lines = [ln for ln in body.split(b"\n") if ln.strip()]
-        if not lines:
-            return []
         try:
-            items = _batch.decode(b"[" + b",".join(lines) + b"]")
-            if len(items) == len(lines):
-                return items
+            return _one.decode_lines(body)  # blank lines are skipped
         except msgspec.DecodeError:
             pass
-        return _decode_each(lines)
+        return _decode_each([ln for ln in body.split(b"\n") if ln.strip()])
     if body.lstrip()[:1] == b"[":
         try:
             return _batch.decode(body)
