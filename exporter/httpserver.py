@@ -117,7 +117,11 @@ class Handler(socketserver.StreamRequestHandler):
                     return
                 if req is None:
                     return
-                resp = app.handle(req, self)
+                try:
+                    resp = app.handle(req, self)
+                except Exception:  # a bug must not kill the connection silently
+                    log.exception("error handling %s %s", req.method, req.path)
+                    resp = Response(500, b"internal error\n", close=True)
                 if not self.send(resp, req.keep_alive):
                     return
         except (ConnectionError, TimeoutError, socket.timeout, OSError) as e:
