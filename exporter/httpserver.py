@@ -98,7 +98,12 @@ class Handler(socketserver.StreamRequestHandler):
         if close:
             head.append("Connection: close\r\n")
         head.append("\r\n")
-        self.wfile.write("".join(head).encode("latin-1") + resp.body)
+        data = "".join(head).encode("latin-1")
+        if len(resp.body) < 65536:
+            self.wfile.write(data + resp.body)  # one segment: no Nagle/delayed-ACK stall
+        else:
+            self.wfile.write(data)  # big bodies: spare a copy
+            self.wfile.write(resp.body)
         return not close
 
     def continue_100(self, req: Request) -> None:

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import defaultdict
+from functools import partial
+from operator import mul
 from dataclasses import dataclass, field
 
 from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
@@ -35,7 +38,7 @@ class Family:
     # running totals (scrape side only) and render cache
     total: dict = field(default_factory=dict)
     lines: dict = field(default_factory=dict)  # rendered text per series
-    text: str = ""
+    text: bytes = b""
     dirty: bool = True
 
     def __post_init__(self):
@@ -80,7 +83,17 @@ class Store:
         self.delta = self._fresh_delta()
 
     def _fresh_delta(self) -> dict:
-        return {name: {} for name in self.families}
+        """Counters default to 0 and histograms to empty bucket lists, so the hot path
+        is `d[key] += 1` without a lookup-then-store."""
+        out = {}
+        for name, f in self.families.items():
+            if f.kind == "counter":
+                out[name] = defaultdict(int)
+            elif f.kind == "histogram":
+                out[name] = defaultdict(partial(mul, [0], len(f.buckets) + 2))
+            else:
+                out[name] = {}
+        return out
 
     # ---- ingest side (caller holds ingest_lock) -------------------------------------
     def set_total(self, name: str, key: tuple, value: float) -> None:
@@ -137,17 +150,17 @@ class Store:
         out.append(f"{name}_sum{lab} {_fmt(v[-1])}\n{name}_count{lab} {acc}\n")
         return "".join(out)
 
-    def render(self) -> str:
-        """Text format of every family; unchanged families come from the cache."""
+    def render(self) -> bytes:
+        """Text format (UTF-8) of every family; unchanged families come from the cache."""
         with self.scrape_lock:
             self._fold()
             parts = []
             for fam in self.families.values():
                 if fam.dirty:
-                    fam.text = fam.header + "".join(fam.lines.values())
+                    fam.text = (fam.header + "".join(fam.lines.values())).encode()
                     fam.dirty = False
                 parts.append(fam.text)
-            return "".join(parts)
+            return b"".join(parts)
 
     def collect(self):
         """The same data as fresh prometheus_client families (a Collector's interface)."""

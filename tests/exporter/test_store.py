@@ -33,7 +33,7 @@ def test_render_agrees_with_generate_latest_over_the_same_families():
     rng = random.Random(3)
     for _ in range(3):  # several deltas folded between scrapes
         agg.apply(decode(ndjson(make_event(rng, "rollback-wave") for _ in range(500)), True))
-        ours = store.render()
+        ours = store.render().decode()
     reg = CollectorRegistry()
     reg.register(StoreCollector(store))
     theirs = generate_latest(reg).decode()
@@ -48,7 +48,7 @@ def test_histogram_buckets_are_cumulative_and_count_equals_inf_bucket():
         b'{"type":"autonomy.decision","action":"a","outcome":"success","duration_seconds":%s}\n'
         % v for v in (b"0.004", b"0.005", b"0.3", b"100"))
     agg.apply(decode(body, True))
-    s = samples(store.render())
+    s = samples(store.render().decode())
 
     def bucket(le):
         return s[("kiro_autonomy_decision_duration_seconds_bucket",
@@ -68,4 +68,4 @@ def test_an_unchanged_family_is_served_from_cache_and_a_change_shows():
     agg.apply(decode(b'{"type":"feature","team":"a"}', False))
     assert store.render() == store.render()
     agg.apply(decode(b'{"type":"feature","team":"a"}', False))
-    assert 'kiro_features_delivered_total{team="a"} 2' in store.render()
+    assert b'kiro_features_delivered_total{team="a"} 2' in store.render()
