@@ -1,10 +1,13 @@
 """Applies validated events to the store's delta dicts: the ingest hot path.
 
-Events of a batch are grouped by type and each group is applied by one function with
-its dicts and guard sets bound to locals, under one acquisition of the ingest lock.
-Plain-dict arithmetic here replaces `Counter.labels().inc()` per event, which would be
-the bottleneck (see bench/exporter.py). Label values pass the cardinality guard: a known
-value costs one set lookup.
+Events of a batch are grouped by type and each group is applied by one function, under
+one acquisition of the ingest lock. Plain-list arithmetic here replaces
+`Counter.labels().inc()` per event, which would be the bottleneck (see bench/exporter.py).
+For the two high-volume types (hook runs, MCP requests) each distinct raw label tuple
+gets a "slot" per delta: its label values passed once through the cardinality guard and
+references to its counter cells and histogram lists, so an event costs one tuple and one
+dict lookup plus list updates. Other types pass each label value through the guard (a
+known value costs one set lookup).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from .metrics import (BATCH_BUCKETS, DECISION_BUCKETS, DEPLOY_BUCKETS, FEATURE_B
 from .store import Store
 
 CANON = {"failed": "failure", "ok": "success", "failure": "error", "canceled": "cancelled"}
+CANON_HOOK = {"failed": "failure"}
+MCP_ERROR = {"failure": "error", "canceled": "cancelled"}
 TASK_CANON = {"failure": "failed", "cancelled": "canceled"}
 
 
@@ -29,7 +34,7 @@ def _obs(d: dict, key: tuple, bounds: tuple, v: float) -> None:
 
 
 def _inc(d: dict, key, n=1) -> None:
-    d[key] += n
+    d[key][0] += n  # a counter cell: see Store._fresh_delta
 
 
 class Aggregator:
@@ -64,76 +69,103 @@ class Aggregator:
             for t, evs in groups.items():
                 self.apply_group[t](d, evs)
 
+    def _admit(self, labels: tuple, values: tuple):
+        """Guarded values for a label tuple, and the labels that folded (counted per
+        event by the caller)."""
+        guard, out, folded = self.guard, [], []
+        for lab, v in zip(labels, values):
+            g = guard.admit(lab, v, 0)
+            if g is not v and g != v:
+                folded.append(lab)
+            out.append(g)
+        return out, tuple(folded)
+
+    def _count_folds(self, labels: tuple, n: int = 1) -> None:
+        f = self.guard.folded
+        for lab in labels:
+            f[lab] = f.get(lab, 0) + n
+
+    def _hook_slot(self, d, raw):
+        """Per distinct (hook, trigger, outcome) in this delta: the executions cell and
+        lazily the histogram, CPU cell; guarded once here instead of once per event."""
+        (hook, trigger), folded = self._admit(("hook", "trigger"), raw[:2])
+        outcome = CANON_HOOK.get(raw[2], raw[2])
+        return [d["kiro_hook_executions"][(hook, trigger, outcome)], None, None, (hook,),
+                folded, hook, (hook, trigger)]
+
     def _hooks(self, d, evs):
-        sh, admit = self._label("hook")
-        st, _ = self._label("trigger")
-        execs = d["kiro_hook_executions"]
-        hist = d["kiro_hook_execution_duration_seconds"]
-        cpu, rss = d["kiro_hook_cpu_seconds"], d["kiro_hook_max_resident_memory_bytes"]
-        dets, manual = d["kiro_hook_detections"], d["kiro_manual_interventions"]
+        slots = d.setdefault("#hook", {})
+        hist, cpu = d["kiro_hook_execution_duration_seconds"], d["kiro_hook_cpu_seconds"]
+        rss = d["kiro_hook_max_resident_memory_bytes"]
         for ev in evs:
-            hook, trigger, outcome = ev.hook, ev.trigger, ev.outcome
-            if hook not in sh:
-                hook = admit("hook", hook)
-            if trigger not in st:
-                trigger = admit("trigger", trigger)
-            if outcome == "failed":
-                outcome = "failure"
-            execs[(hook, trigger, outcome)] += 1
+            raw = (ev.hook, ev.trigger, ev.outcome)
+            s = slots.get(raw)
+            if s is None:
+                s = slots[raw] = self._hook_slot(d, raw)
+            s[0][0] += 1
             v = ev.duration_seconds
             if v is not None:
-                h = hist[(hook, trigger)]
+                h = s[1]
+                if h is None:
+                    h = s[1] = hist[s[6]]
                 h[bisect_left(HOOK_BUCKETS, v)] += 1
                 h[-1] += v
             v = ev.cpu_seconds
             if v is not None:
-                cpu[(hook,)] += v
-            if ev.max_rss_bytes is not None:
-                rss[(hook,)] = ev.max_rss_bytes
+                c = s[2]
+                if c is None:
+                    c = s[2] = cpu[s[3]]
+                c[0] += v
+            v = ev.max_rss_bytes
+            if v is not None:
+                rss[s[3]] = v
+            if s[4]:
+                self._count_folds(s[4])
             if ev.manual_intervention:
-                manual[("hook",)] += 1
+                _inc(d["kiro_manual_interventions"], ("hook",))
             if ev.detection is not None:
-                dets[(hook, ev.detection)] += 1
+                _inc(d["kiro_hook_detections"], (s[5], ev.detection))
+
+    def _mcp_slot(self, d, raw):
+        """Per distinct (server, method, tool, outcome, error_code) in this delta."""
+        server, method, tool, outcome, code = raw
+        etype = _error_type(outcome, code)
+        labels, values = ("server", "mcp_method_name", "gen_ai_tool_name"), [server, method, tool]
+        if etype:
+            labels, values = labels + ("error_type",), values + [etype]
+        vals, folded = self._admit(labels, tuple(values))
+        server, method, tool = vals[:3]
+        etype = vals[3] if etype else ""
+        err = d["kiro_mcp_request_errors"][(server, method, etype)] if etype else None
+        return [None, err, (server,), folded, server, (server, method, tool, etype)]
 
     def _mcp_requests(self, d, evs):
-        ss, admit = self._label("server")
-        sm, _ = self._label("mcp_method_name")
-        stool, _ = self._label("gen_ai_tool_name")
-        se, _ = self._label("error_type")
-        hist, errors = d["mcp_client_operation_duration_seconds"], d["kiro_mcp_request_errors"]
-        cache, batch = d["kiro_mcp_cache_requests"], d["kiro_mcp_batch_size"]
+        slots = d.setdefault("#mcp", {})
+        hist, cache = d["mcp_client_operation_duration_seconds"], d["kiro_mcp_cache_requests"]
+        batch = d["kiro_mcp_batch_size"]
         for ev in evs:
-            server, method = ev.server, ev.method
-            if server not in ss:
-                server = admit("server", server)
-            if method not in sm:
-                method = admit("mcp_method_name", method)
-            outcome, code = ev.outcome, ev.error_code
-            if outcome is None or outcome == "success" or outcome == "ok":
-                etype = "" if code is None or outcome is not None else str(code)
-            elif (outcome == "error" or outcome == "failure") and code is not None:
-                etype = str(code)
-            else:
-                etype = CANON.get(outcome, outcome)
-            if etype:
-                if etype not in se:
-                    etype = admit("error_type", etype)
-                errors[(server, method, etype)] += 1
+            raw = (ev.server, ev.method, ev.tool, ev.outcome, ev.error_code)
+            s = slots.get(raw)
+            if s is None:
+                s = slots[raw] = self._mcp_slot(d, raw)
+            if s[1] is not None:
+                s[1][0] += 1
             v = ev.duration_seconds
             if v is not None:
-                tool = ev.tool
-                if tool not in stool:
-                    tool = admit("gen_ai_tool_name", tool)
-                h = hist[(server, method, tool, etype)]
+                h = s[0]
+                if h is None:
+                    h = s[0] = hist[s[5]]
                 h[bisect_left(MCP_OP_BUCKETS, v)] += 1
                 h[-1] += v
             if ev.cache is not None:
-                cache[(server, ev.cache)] += 1
+                cache[(s[4], ev.cache)][0] += 1
             v = ev.batch_size
             if v is not None:
-                h = batch[(server,)]
+                h = batch[s[2]]
                 h[bisect_left(BATCH_BUCKETS, v)] += 1
                 h[-1] += v
+            if s[3]:
+                self._count_folds(s[3])
             if ev.manual_intervention:
                 _inc(d["kiro_manual_interventions"], ("mcp",))
 
@@ -250,3 +282,14 @@ class Aggregator:
     def _optimizations(self, d, evs):
         for ev in evs:
             self.on_optimization(E.optimization_dict(ev))
+
+
+def _error_type(outcome, code) -> str:
+    """OpenTelemetry `error.type`: empty on success, the JSON-RPC code, or the outcome."""
+    if outcome is None:
+        return "" if code is None else str(code)
+    if outcome == "success" or outcome == "ok":
+        return ""
+    if (outcome == "error" or outcome == "failure") and code is not None:
+        return str(code)
+    return MCP_ERROR.get(outcome, outcome)
