@@ -56,18 +56,15 @@ class Aggregator:
 
     def apply(self, events: list) -> None:
         """Count validated events (Structs); one lock acquisition for the whole list."""
-        groups: dict = {}
+        lists = {t: [] for t in self.apply_group}
+        add = {t: g.append for t, g in lists.items()}
         for ev in events:
-            t = type(ev)
-            g = groups.get(t)
-            if g is None:
-                groups[t] = [ev]
-            else:
-                g.append(ev)
+            add[type(ev)](ev)
         with self.store.ingest_lock:
             d = self.store.delta
-            for t, evs in groups.items():
-                self.apply_group[t](d, evs)
+            for t, evs in lists.items():
+                if evs:
+                    self.apply_group[t](d, evs)
 
     def _admit(self, labels: tuple, values: tuple):
         """Guarded values for a label tuple, and the labels that folded (counted per
@@ -127,7 +124,10 @@ class Aggregator:
                 _inc(d["kiro_hook_detections"], (s[5], ev.detection))
 
     def _mcp_slot(self, d, raw):
-        """Per distinct (server, method, tool, outcome, error_code) in this delta."""
+        """Per distinct (server, method, tool, outcome, error_code) in this delta:
+        [op histogram, error cell, (server,), folded labels, server, histogram key,
+        cache hit cell, cache miss cell, batch-size histogram], lists created lazily so
+        no series appears before an event feeds it."""
         server, method, tool, outcome, code = raw
         etype = _error_type(outcome, code)
         labels, values = ("server", "mcp_method_name", "gen_ai_tool_name"), [server, method, tool]
@@ -137,7 +137,8 @@ class Aggregator:
         server, method, tool = vals[:3]
         etype = vals[3] if etype else ""
         err = d["kiro_mcp_request_errors"][(server, method, etype)] if etype else None
-        return [None, err, (server,), folded, server, (server, method, tool, etype)]
+        return [None, err, (server,), folded, server, (server, method, tool, etype),
+                None, None, None]
 
     def _mcp_requests(self, d, evs):
         slots = d.setdefault("#mcp", {})
@@ -157,11 +158,18 @@ class Aggregator:
                     h = s[0] = hist[s[5]]
                 h[bisect_left(MCP_OP_BUCKETS, v)] += 1
                 h[-1] += v
-            if ev.cache is not None:
-                cache[(s[4], ev.cache)][0] += 1
+            v = ev.cache
+            if v is not None:
+                i = 6 if v == "hit" else 7
+                c = s[i]
+                if c is None:
+                    c = s[i] = cache[(s[4], v)]
+                c[0] += 1
             v = ev.batch_size
             if v is not None:
-                h = batch[s[2]]
+                h = s[8]
+                if h is None:
+                    h = s[8] = batch[s[2]]
                 h[bisect_left(BATCH_BUCKETS, v)] += 1
                 h[-1] += v
             if s[3]:
@@ -212,24 +220,44 @@ class Aggregator:
             _inc(notes, (self._server(ev.server), direction))
 
     def _decisions(self, d, evs):
-        sa, admit = self._label("action")
-        dec, hist = d["kiro_autonomy_decisions"], d["kiro_autonomy_decision_duration_seconds"]
+        slots = d.setdefault("#decision", {})
+        hist = d["kiro_autonomy_decision_duration_seconds"]
         for ev in evs:
-            action = ev.action if ev.action in sa else admit("action", ev.action)
-            _inc(dec, (action, "failure" if ev.outcome == "failed" else ev.outcome))
-            if ev.duration_seconds is not None:
-                _obs(hist, (action,), DECISION_BUCKETS, ev.duration_seconds)
+            raw = (ev.action, ev.outcome)
+            s = slots.get(raw)
+            if s is None:
+                (action,), folded = self._admit(("action",), raw[:1])
+                outcome = "failure" if raw[1] == "failed" else raw[1]
+                s = slots[raw] = [d["kiro_autonomy_decisions"][(action, outcome)], None,
+                                  (action,), folded]
+            s[0][0] += 1
+            v = ev.duration_seconds
+            if v is not None:
+                h = s[1]
+                if h is None:
+                    h = s[1] = hist[s[2]]
+                h[bisect_left(DECISION_BUCKETS, v)] += 1
+                h[-1] += v
             if ev.escalated:
-                _inc(d["kiro_autonomy_escalations"], (action,))
+                _inc(d["kiro_autonomy_escalations"], s[2])
             if ev.rolled_back:
-                _inc(d["kiro_autonomy_rollbacks"], (action,))
+                _inc(d["kiro_autonomy_rollbacks"], s[2])
+            if s[3]:
+                self._count_folds(s[3])
 
     def _tasks(self, d, evs):
-        sk, admit = self._label("task")
-        tasks = d["kiro_autonomy_tasks"]
+        slots = d.setdefault("#task", {})
         for ev in evs:
-            task = ev.task if ev.task in sk else admit("task", ev.task)
-            _inc(tasks, (task, TASK_CANON.get(ev.outcome, ev.outcome)))
+            raw = (ev.task, ev.outcome)
+            s = slots.get(raw)
+            if s is None:
+                (task,), folded = self._admit(("task",), raw[:1])
+                s = slots[raw] = [d["kiro_autonomy_tasks"][(task, TASK_CANON.get(raw[1],
+                                                                                 raw[1]))],
+                                  folded]
+            s[0][0] += 1
+            if s[1]:
+                self._count_folds(s[1])
             if ev.human_intervention:
                 _inc(d["kiro_manual_interventions"], ("autonomy",))
 
