@@ -54,17 +54,20 @@ class Aggregator:
         """(seen set, admit) for inlined guard checks: `v if v in s else admit(name, v)`."""
         return self.guard.seen.setdefault(name, set()), self.guard.admit
 
-    def apply(self, events: list) -> None:
-        """Count validated events (Structs); one lock acquisition for the whole list."""
+    def apply(self, events: list) -> dict:
+        """Count the valid events (Structs) of a decoded batch, skipping `EventError`
+        items; one lock acquisition for the whole list. Returns {type: count}."""
         lists = {t: [] for t in self.apply_group}
+        lists[E.EventError] = []
         add = {t: g.append for t, g in lists.items()}
         for ev in events:
             add[type(ev)](ev)
         with self.store.ingest_lock:
             d = self.store.delta
             for t, evs in lists.items():
-                if evs:
+                if evs and t is not E.EventError:
                     self.apply_group[t](d, evs)
+        return {t: len(evs) for t, evs in lists.items() if evs}
 
     def _admit(self, labels: tuple, values: tuple):
         """Guarded values for a label tuple, and the labels that folded (counted per

@@ -8,7 +8,6 @@ rules types cannot express, before anything is counted.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 import time
 from dataclasses import dataclass, field
 
@@ -94,22 +93,17 @@ class Ingestor:
         res = Result()
         accepted: dict[str, int] = {}
         rejected: dict[tuple, int] = {}
-        counts = Counter(map(type, items))
-        if EventError in counts:
+        counts = self.agg.apply(items)  # counts every valid event, returns {type: n}
+        bad = counts.pop(EventError, 0)
+        if bad:
             for i, ev in enumerate(items):
                 if type(ev) is EventError:
                     key = (ev.etype, ev.reason)
                     rejected[key] = rejected.get(key, 0) + 1
                     if len(res.errors) < MAX_ERRORS_REPORTED:
                         res.errors.append({"index": i, "field": ev.field, "error": str(ev)})
-            res.rejected = counts.pop(EventError)
-            good = [ev for ev in items if type(ev) is not EventError]
-        else:
-            good = items
         accepted = {TYPE_NAMES[t]: n for t, n in counts.items()}
-        if good:
-            self.agg.apply(good)
-        res.accepted = len(good)
+        res.accepted, res.rejected = len(items) - bad, bad
         self.selfm.count(source, accepted, rejected)
         if self.latency is not None:
             self.latency.labels(source).observe(time.perf_counter() - t0)
