@@ -97,6 +97,7 @@ class Aggregator:
         slots = d.setdefault("#hook", {})
         hist, cpu = d["kiro_hook_execution_duration_seconds"], d["kiro_hook_cpu_seconds"]
         rss = d["kiro_hook_max_resident_memory_bytes"]
+        bl, bounds = bisect_left, HOOK_BUCKETS  # locals: cheaper than globals per event
         for ev in evs:
             raw = (ev.hook, ev.trigger, ev.outcome)
             s = slots.get(raw)
@@ -108,7 +109,7 @@ class Aggregator:
                 h = s[1]
                 if h is None:
                     h = s[1] = hist[s[6]]
-                h[bisect_left(HOOK_BUCKETS, v)] += 1
+                h[bl(bounds, v)] += 1
                 h[-1] += v
             v = ev.cpu_seconds
             if v is not None:
@@ -147,6 +148,7 @@ class Aggregator:
         slots = d.setdefault("#mcp", {})
         hist, cache = d["mcp_client_operation_duration_seconds"], d["kiro_mcp_cache_requests"]
         batch = d["kiro_mcp_batch_size"]
+        bl, bounds = bisect_left, MCP_OP_BUCKETS
         for ev in evs:
             raw = (ev.server, ev.method, ev.tool, ev.outcome, ev.error_code)
             s = slots.get(raw)
@@ -159,7 +161,7 @@ class Aggregator:
                 h = s[0]
                 if h is None:
                     h = s[0] = hist[s[5]]
-                h[bisect_left(MCP_OP_BUCKETS, v)] += 1
+                h[bl(bounds, v)] += 1
                 h[-1] += v
             v = ev.cache
             if v is not None:
@@ -173,7 +175,7 @@ class Aggregator:
                 h = s[8]
                 if h is None:
                     h = s[8] = batch[s[2]]
-                h[bisect_left(BATCH_BUCKETS, v)] += 1
+                h[bl(BATCH_BUCKETS, v)] += 1
                 h[-1] += v
             if s[3]:
                 self._count_folds(s[3])
