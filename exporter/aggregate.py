@@ -57,6 +57,16 @@ class Aggregator:
     def apply(self, events: list) -> dict:
         """Count the valid events (Structs) of a decoded batch, skipping `EventError`
         items; one lock acquisition for the whole list. Returns {type: count}."""
+        if len(events) <= 4:  # single-event posts: skip building the group lists
+            counts: dict = {}
+            with self.store.ingest_lock:
+                d = self.store.delta
+                for ev in events:
+                    t = type(ev)
+                    counts[t] = counts.get(t, 0) + 1
+                    if t is not E.EventError:
+                        self.apply_group[t](d, (ev,))
+            return counts
         lists = {t: [] for t in self.apply_group}
         lists[E.EventError] = []
         add = {t: g.append for t, g in lists.items()}

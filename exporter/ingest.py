@@ -87,6 +87,7 @@ class Ingestor:
         self.agg = agg
         self.selfm = selfm
         self.latency = latency  # prometheus_client Histogram with a `source` label, or None
+        self._latency_children: dict = {}
 
     def ingest(self, items: list, source: str) -> Result:
         t0 = time.perf_counter()
@@ -106,7 +107,10 @@ class Ingestor:
         res.accepted, res.rejected = len(items) - bad, bad
         self.selfm.count(source, accepted, rejected)
         if self.latency is not None:
-            self.latency.labels(source).observe(time.perf_counter() - t0)
+            child = self._latency_children.get(source)
+            if child is None:
+                child = self._latency_children[source] = self.latency.labels(source)
+            child.observe(time.perf_counter() - t0)
         return res
 
     def ingest_bytes(self, body: bytes, ndjson: bool, source: str) -> Result:
