@@ -23,6 +23,9 @@ from .store import Store
 
 CANON = {"failed": "failure", "ok": "success", "failure": "error", "canceled": "cancelled"}
 CANON_HOOK = {"failed": "failure"}
+# Slots are cached only for label tuples the guard admitted in full, and at most this
+# many per type and delta: random values must not grow memory between scrapes.
+MAX_SLOTS = 20000
 MCP_ERROR = {"failure": "error", "canceled": "cancelled"}
 TASK_CANON = {"failure": "failed", "cancelled": "canceled"}
 
@@ -112,7 +115,9 @@ class Aggregator:
             raw = (ev.hook, ev.trigger, ev.outcome)
             s = slots.get(raw)
             if s is None:
-                s = slots[raw] = self._hook_slot(d, raw)
+                s = self._hook_slot(d, raw)
+                if not s[4] and len(slots) < MAX_SLOTS:
+                    slots[raw] = s
             s[0][0] += 1
             v = ev.duration_seconds
             if v is not None:
@@ -163,7 +168,9 @@ class Aggregator:
             raw = (ev.server, ev.method, ev.tool, ev.outcome, ev.error_code)
             s = slots.get(raw)
             if s is None:
-                s = slots[raw] = self._mcp_slot(d, raw)
+                s = self._mcp_slot(d, raw)
+                if not s[3] and len(slots) < MAX_SLOTS:
+                    slots[raw] = s
             if s[1] is not None:
                 s[1][0] += 1
             v = ev.duration_seconds
@@ -243,8 +250,9 @@ class Aggregator:
             if s is None:
                 (action,), folded = self._admit(("action",), raw[:1])
                 outcome = "failure" if raw[1] == "failed" else raw[1]
-                s = slots[raw] = [d["kiro_autonomy_decisions"][(action, outcome)], None,
-                                  (action,), folded]
+                s = [d["kiro_autonomy_decisions"][(action, outcome)], None, (action,), folded]
+                if not folded and len(slots) < MAX_SLOTS:
+                    slots[raw] = s
             s[0][0] += 1
             v = ev.duration_seconds
             if v is not None:
@@ -267,9 +275,9 @@ class Aggregator:
             s = slots.get(raw)
             if s is None:
                 (task,), folded = self._admit(("task",), raw[:1])
-                s = slots[raw] = [d["kiro_autonomy_tasks"][(task, TASK_CANON.get(raw[1],
-                                                                                 raw[1]))],
-                                  folded]
+                s = [d["kiro_autonomy_tasks"][(task, TASK_CANON.get(raw[1], raw[1]))], folded]
+                if not folded and len(slots) < MAX_SLOTS:
+                    slots[raw] = s
             s[0][0] += 1
             if s[1]:
                 self._count_folds(s[1])

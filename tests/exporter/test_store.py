@@ -69,3 +69,21 @@ def test_an_unchanged_family_is_served_from_cache_and_a_change_shows():
     assert store.render() == store.render()
     agg.apply(decode(b'{"type":"feature","team":"a"}', False))
     assert b'kiro_features_delivered_total{team="a"} 2' in store.render()
+
+
+def test_random_label_values_do_not_grow_memory_between_scrapes():
+    """Folded label tuples are not cached: only admitted ones get a slot."""
+    import random
+    store = make_store()
+    agg = Aggregator(store, Guard(5))
+    rng = random.Random(9)
+    body = b"".join(b'{"type":"hook.execution","hook":"h%d","outcome":"success"}\n'
+                    % rng.getrandbits(40) for _ in range(5000))
+    agg.apply(decode(body, True))
+    assert len(store.delta["#hook"]) <= 5
+    assert len(store.delta["kiro_hook_executions"]) == 6  # five hooks and "other"
+    assert guard_folds(agg) == 4995
+
+
+def guard_folds(agg) -> int:
+    return agg.guard.folded["hook"]
