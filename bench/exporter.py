@@ -1,8 +1,8 @@
 """Exporter benchmarks, each side by side with its baseline in one run; prints ratios.
 
 1. Ingest: events/s for NDJSON batches of 1,000 over loopback HTTP, the exporter against
-   a naive baseline (stdlib `http.server` + `json.loads` + `Counter.labels().inc()` per
-   event). Servers are pinned to CPU 0, the client to CPU 1, so "one core" is literal.
+   a naive baseline (bench/exporter_baseline.py: stdlib `http.server` + `json.loads` +
+   `Counter.labels().inc()` per event). Servers are pinned to CPU 0, the client to CPU 1, so "one core" is literal.
 2. Single-event POSTs/s over one keep-alive connection: the exporter, and the baseline
    with and without TCP_NODELAY (stdlib writes headers and body separately, so Nagle and
    the client's delayed ACK stall each response ~40 ms).
@@ -15,8 +15,9 @@
 The machine may be shared: each figure is the best of several rounds in which the
 servers alternate, and the load average is printed before and after.
 
-Usage: python bench/exporter.py [--seconds 6] [--rounds 3] [--flood-seconds 60]
-                                [--only ingest,single,metrics,stall,flood] [--json FILE]
+Usage: python bench/exporter.py [--seconds 8] [--rounds 8] [--connections 2]
+                                [--flood-seconds 60] [--json FILE]
+                                [--only ingest,single,metrics,stall,flood]
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,52 +43,7 @@ sys.path.insert(0, str(ROOT))
 from exporter.loadgen import make_event, ndjson  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = 0, 1
-
-
-# ---- the naive baseline server (run as a subprocess with --serve-baseline) --------------
-def serve_baseline(nodelay: bool) -> None:
-    from prometheus_client import CollectorRegistry, Counter, generate_latest
-    reg = CollectorRegistry()
-    events = Counter("bench_events", "Events by type and outcome.", ["type", "outcome"],
-                     registry=reg)
-
-    class H(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            super().setup()
-            if nodelay:
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, *a):
-            pass
-
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            n = 0
-            for line in body.splitlines():
-                if line.strip():
-                    ev = json.loads(line)
-                    events.labels(ev["type"], ev.get("outcome") or "").inc()
-                    n += 1
-            out = json.dumps({"accepted": n, "rejected": 0}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-        def do_GET(self):
-            out = generate_latest(reg)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    srv.daemon_threads = True
-    print(srv.server_address[1], flush=True)
-    srv.serve_forever()
+BASELINE = Path(__file__).with_name("exporter_baseline.py")
 
 
 # ---- process helpers ------------------------------------------------------------------
@@ -99,7 +55,7 @@ class Server:
     def __init__(self, kind: str, *flags: str, nodelay: bool = True):
         self.kind = kind
         if kind == "exporter":
-            self.log = Path(f"/tmp/bench-exporter-{os.getpid()}-{time.monotonic_ns()}.log")
+            self.log = Path(tempfile.mkstemp(prefix="bench-exporter-", suffix=".log")[1])
             with open(self.log, "wb") as fh:
                 self.p = subprocess.Popen(
                     [sys.executable, "-m", "exporter", "--web.listen-address", "127.0.0.1:0",
@@ -109,7 +65,7 @@ class Server:
             # the port is logged at info level; ask the kernel instead
             self.port = self._port_from_proc()
         else:
-            self.p = subprocess.Popen([sys.executable, __file__, "--serve-baseline",
+            self.p = subprocess.Popen([sys.executable, str(BASELINE),
                                        "--nodelay" if nodelay else "--no-nodelay"],
                                       stdout=subprocess.PIPE, preexec_fn=_pin_server)
             self.port = int(self.p.stdout.readline())
@@ -149,6 +105,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
+        if self.kind == "exporter":
+            self.log.unlink(missing_ok=True)
 
 
 class Raw:
@@ -305,24 +263,10 @@ def bench_single(seconds: float, n_rounds: int) -> dict:
 # ---- 3. /metrics latency -----------------------------------------------------------------
 def generate_latest_time(n: int, reps: int) -> float:
     """Median seconds of `generate_latest` alone, in a process pinned to the servers' CPU."""
-    out = subprocess.run([sys.executable, __file__, "--time-generate-latest", str(n), str(reps)],
+    out = subprocess.run([sys.executable, str(BASELINE), "--time-generate-latest", str(n),
+                          str(reps)],
                          capture_output=True, text=True, check=True, preexec_fn=_pin_server)
     return float(out.stdout)
-
-
-def _generate_latest_time(n: int, reps: int) -> float:
-    from prometheus_client import CollectorRegistry, Counter, generate_latest
-    reg = CollectorRegistry()
-    c = Counter("kiro_autonomy_tasks", "Automated tasks by final state.", ["task", "outcome"],
-                registry=reg)
-    for i in range(n):
-        c.labels(f"task-{i}", "success").inc()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        generate_latest(reg)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def fill(port: int, n: int) -> None:
@@ -451,10 +395,6 @@ def bench_flood(seconds: float) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--time-generate-latest", nargs=2, type=int, help=argparse.SUPPRESS)
-    p.add_argument("--nodelay", action=argparse.BooleanOptionalAction, default=True,
-                   help=argparse.SUPPRESS)
     p.add_argument("--seconds", type=float, default=8,
                    help="per server, per throughput measurement (split over rounds)")
     p.add_argument("--rounds", type=int, default=8,
@@ -466,12 +406,6 @@ def main() -> int:
     p.add_argument("--only", default="ingest,single,metrics,stall,flood")
     p.add_argument("--json", help="also write the figures to this file")
     a = p.parse_args()
-    if a.serve_baseline:
-        serve_baseline(a.nodelay)
-        return 0
-    if a.time_generate_latest:
-        print(_generate_latest_time(*a.time_generate_latest))
-        return 0
     os.sched_setaffinity(0, {CLIENT_CPU})
     only = set(a.only.split(","))
     res = {"load_before": load_note()}
