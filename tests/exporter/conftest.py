@@ -91,6 +91,10 @@ class Proc:
     def value(self, name: str, **labels) -> float:
         return self.samples().get((name, frozenset(labels.items())), 0.0)
 
+    @staticmethod
+    def wait_for(pred, timeout: float = 10):
+        return wait_for(pred, timeout)
+
     def total(self, name: str, **match) -> float:
         return sum(v for (n, lab), v in self.samples().items()
                    if n == name and all((k, x) in lab for k, x in match.items()))
@@ -116,7 +120,8 @@ def exporter(start_exporter):
     return start_exporter()
 
 
-def _wait_for(pred, timeout: float = 10, interval: float = 0.05):
+def wait_for(pred, timeout: float = 10, interval: float = 0.05):
+    """Poll until pred() is truthy; returns its last value."""
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
@@ -125,7 +130,7 @@ def _wait_for(pred, timeout: float = 10, interval: float = 0.05):
         time.sleep(interval)
 
 
-@pytest.fixture
-def wait_for():
-    """wait_for(pred, timeout=10): poll until pred() is truthy; returns its last value."""
-    return _wait_for
+@pytest.fixture(name="wait_for")
+def wait_for_fixture():
+    """The `wait_for` helper, for tests (fixtures avoid importing conftest by name)."""
+    return wait_for

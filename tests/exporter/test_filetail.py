@@ -5,15 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
-
 FLAGS = ("--checkpoint-dir", "ckpt")
-wait_for = None
-
-
-@pytest.fixture(autouse=True)
-def _bind_wait(wait_for):
-    globals()["wait_for"] = wait_for
 
 
 def lines(n: int, hook: str = "spool") -> bytes:
@@ -26,8 +18,8 @@ def count(p, hook="spool") -> float:
 
 
 def settles_at(p, n, hook="spool"):
-    assert wait_for(lambda: count(p, hook) >= n), count(p, hook)
-    assert wait_for(lambda: p.value("kiro_exporter_file_tail_lag_bytes",
+    assert p.wait_for(lambda: count(p, hook) >= n), count(p, hook)
+    assert p.wait_for(lambda: p.value("kiro_exporter_file_tail_lag_bytes",
                                     path=str(p.spool)) == 0)
     assert count(p, hook) == n
 
@@ -49,11 +41,11 @@ def test_a_restart_from_the_checkpoint_loses_and_repeats_nothing(start_exporter,
     with open(spool, "ab") as fh:
         fh.write(lines(200) + b'{"type": "hook.execution", "hook": "spo')
     p2 = start(start_exporter, tmp_path)
-    assert wait_for(lambda: count(p2) >= 200)
+    assert p2.wait_for(lambda: count(p2) >= 200)
     assert count(p2) == 200  # not 500: the first 300 are not counted again
     with open(spool, "ab") as fh:
         fh.write(b'ol", "outcome": "success"}\n')
-    assert wait_for(lambda: count(p2) == 201)
+    assert p2.wait_for(lambda: count(p2) == 201)
     assert p2.value("kiro_exporter_events_accepted_total", source="file",
                     type="hook.execution") == 201
 
@@ -67,7 +59,7 @@ def test_rotation_reads_the_old_file_to_its_end_then_the_new_one(start_exporter,
         fh.write(lines(50))  # may or may not be read before the rename
     os.rename(p.spool, str(p.spool) + ".1")
     p.spool.write_bytes(lines(70))
-    assert wait_for(lambda: count(p) >= 220)
+    assert p.wait_for(lambda: count(p) >= 220)
     settles_at(p, 220)
 
 
@@ -90,7 +82,7 @@ def test_truncation_restarts_at_the_beginning(start_exporter, tmp_path):
     p.spool.write_bytes(lines(40))
     settles_at(p, 40)
     p.spool.write_bytes(lines(3, hook="after"))  # truncate and rewrite, shorter
-    assert wait_for(lambda: count(p, "after") == 3)
+    assert p.wait_for(lambda: count(p, "after") == 3)
     assert count(p) == 40
 
 
