@@ -170,3 +170,17 @@ def test_promtool_finds_nothing_wrong_with_a_real_scrape(exporter):
                  "kiro_incident_resolution_duration_seconds_bucket",
                  "kiro_developer_satisfaction_score", "kiro_mcp_server_cpu_seconds_total"):
         assert f"\n{name}{{" in text
+
+
+def test_a_malformed_request_line_gets_400_and_expect_100_continue_is_honoured(exporter):
+    with socket.create_connection(("127.0.0.1", exporter.port), timeout=5) as s:
+        s.sendall(b"GARBAGE\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 400")
+    body = json.dumps(hook()).encode()
+    with socket.create_connection(("127.0.0.1", exporter.port), timeout=5) as s:
+        s.sendall(b"POST /api/v1/events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body))
+        assert s.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(body)
+        reply = s.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b'{"accepted": 1, "rejected": 0}')
