@@ -1,0 +1,1 @@
+"""perfcycle exporter: Kiro events in, Prometheus metrics out."""

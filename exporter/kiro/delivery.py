@@ -1,0 +1,115 @@
+"""Deliver events to the exporter over HTTP, or append them to a local NDJSON spool.
+
+Both the hook wrapper and the MCP proxy sit in Kiro's critical path, so delivery must
+never be slow and never fail loudly: a raw socket with a short connect and read budget
+(no `requests` import, which alone costs tens of milliseconds of start-up), and on any
+network failure one `O_APPEND` write to the spool file that the exporter's file source
+tails. Nothing here writes to stdout or stderr: those belong to Kiro.
+
+Delivery is at-least-once only in one corner: if the exporter accepted the request but
+its answer did not arrive within the budget, the events are spooled too and may be
+counted twice. Refusal with a 4xx is final (spooling a rejected event would only be
+rejected again), so it is not spooled.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+from urllib.parse import urlsplit
+
+DEFAULT_EXPORTER_URL = "http://127.0.0.1:9464"
+INGEST_PATH = "/api/v1/events"
+CONNECT_TIMEOUT = 0.08
+READ_TIMEOUT = 0.25
+
+HTTP, SPOOL, REJECTED, LOST = "http", "spool", "rejected", "lost"
+
+
+def exporter_url(explicit: str | None = None) -> str:
+    """The flag wins over PERFCYCLE_EXPORTER_URL, which wins over the loopback default."""
+    return explicit or os.environ.get("PERFCYCLE_EXPORTER_URL") or DEFAULT_EXPORTER_URL
+
+
+def default_spool_path() -> str:
+    """~/.cache/perfcycle/spool/kiro-events.ndjson, honouring XDG_CACHE_HOME."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "perfcycle", "spool", "kiro-events.ndjson")
+
+
+def spool_path(explicit: str | None = None) -> str:
+    """The flag wins over PERFCYCLE_SPOOL, which wins over the per-user default."""
+    return explicit or os.environ.get("PERFCYCLE_SPOOL") or default_spool_path()
+
+
+def encode(events: list[dict]) -> bytes:
+    """NDJSON: one compact JSON object per line, each line ending in a newline."""
+    return b"".join(json.dumps(e, separators=(",", ":")).encode() + b"\n" for e in events)
+
+
+def _target(url: str) -> tuple[str, int, str]:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"exporter URL must be http://host:port, got {url!r}")
+    path = parts.path.rstrip("/") or ""
+    if not path.endswith(INGEST_PATH):
+        path += INGEST_PATH
+    return parts.hostname, parts.port or 80, path
+
+
+def post(url: str, body: bytes, connect_timeout: float = CONNECT_TIMEOUT,
+         read_timeout: float = READ_TIMEOUT) -> int:
+    """POST NDJSON and return the HTTP status; raises OSError when the exporter is away."""
+    host, port, path = _target(url)
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n").encode()
+    with socket.create_connection((host, port), timeout=connect_timeout) as sock:
+        sock.settimeout(read_timeout)
+        sock.sendall(head + body)
+        status_line = b""
+        while b"\r\n" not in status_line and len(status_line) < 256:
+            chunk = sock.recv(256)
+            if not chunk:
+                break
+            status_line += chunk
+    fields = status_line.split(b" ", 2)
+    if len(fields) < 2 or not fields[1].isdigit():
+        raise OSError(f"no HTTP status from exporter: {status_line[:40]!r}")
+    return int(fields[1])
+
+
+def append_spool(path: str, data: bytes) -> None:
+    """Append whole lines in one locked write, so concurrent hooks never interleave."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def deliver(events: list[dict], url: str | None = None, spool: str | None = None,
+            connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT) -> str:
+    """Send `events`; returns HTTP, SPOOL, REJECTED or LOST. Never raises."""
+    if not events:
+        return HTTP
+    body = encode(events)
+    try:
+        status = post(exporter_url(url), body, connect_timeout, read_timeout)
+        if 200 <= status < 300:
+            return HTTP
+        if 400 <= status < 500 and status not in (404, 408, 429):
+            return REJECTED
+    except (OSError, ValueError):
+        pass
+    try:
+        append_spool(spool_path(spool), body)
+        return SPOOL
+    except OSError:
+        return LOST
