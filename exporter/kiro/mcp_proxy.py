@@ -1,0 +1,232 @@
+"""`perfcycle-mcp-proxy`: a transparent pass-through between Kiro and an MCP server.
+
+Kiro's MCP log is often empty and its own telemetry goes elsewhere, so the proxy is
+put where Kiro starts the server (`command` in mcp.json) and watches the JSON-RPC
+traffic go by. Bytes are forwarded exactly as read, in both directions, before
+anything else happens to them on the way back; the `Tracker` only looks at copies.
+A malformed line is forwarded and counted, never dropped.
+
+One ordering rule keeps pairing correct without slowing the response path: a
+client-to-server line is registered with the tracker *before* it is forwarded (so the
+answer can never overtake its request), while a server-to-client line is forwarded
+first and inspected afterwards.
+
+`--url` selects the streamable-HTTP reverse proxy in `mcp_http` instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from exporter.kiro import delivery
+from exporter.kiro.sender import Sender
+from exporter.kiro.tracker import Tracker
+
+MAX_LINE = 64 * 1024 * 1024
+READ_SIZE = 1 << 16
+PROCESS_SAMPLE_SECONDS = 15.0
+
+
+class LineSplitter:
+    """Complete lines out of a byte stream; an overlong line is handed over cut short."""
+
+    def __init__(self, sink):
+        self.sink, self.buf = sink, bytearray()
+
+    def feed(self, chunk: bytes, now: float) -> None:
+        self.buf += chunk
+        while True:
+            i = self.buf.find(b"\n")
+            if i < 0:
+                break
+            line = bytes(self.buf[:i])
+            del self.buf[:i + 1]
+            self.sink(line, now)
+        if len(self.buf) > MAX_LINE:
+            self.sink(bytes(self.buf[:64]), now)  # counted as malformed; bytes already forwarded
+            self.buf.clear()
+
+    def finish(self, now: float) -> None:
+        if self.buf.strip():
+            self.sink(bytes(self.buf), now)
+        self.buf.clear()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _proc_usage(pid: int) -> tuple[float, int] | None:
+    """(cpu seconds, resident bytes) of a live child from /proc; None when unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks, pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class StdioProxy:
+    """Runs the server as a child and pumps stdin -> child -> stdout through the tracker."""
+
+    def __init__(self, server: str, command: list[str], sender, timeout: float,
+                 stdin_fd: int = 0, stdout_fd: int = 1):
+        self.server, self.command, self.sender = server, command, sender
+        self.stdin_fd, self.stdout_fd = stdin_fd, stdout_fd
+        self.lock = threading.Lock()
+        self.tracker = Tracker(server, "stdio", sender.emit, timeout)
+        self.client_eof = threading.Event()
+        self.done = threading.Event()
+        self.cpu_reported = 0.0
+        self.child: subprocess.Popen | None = None
+
+    def _track(self, method):
+        def sink(line: bytes, now: float) -> None:
+            with self.lock:
+                method(line, now)
+        return sink
+
+    def _client_to_server(self) -> None:
+        split = LineSplitter(self._track(self.tracker.from_client))
+        out = self.child.stdin.fileno()
+        while True:
+            try:
+                chunk = os.read(self.stdin_fd, READ_SIZE)
+            except OSError:
+                chunk = b""
+            now = time.monotonic()
+            if not chunk:
+                split.finish(now)
+                break
+            split.feed(chunk, now)
+            try:
+                _write_all(out, chunk)
+            except OSError:            # server gone: keep draining the client's side
+                continue
+        self.client_eof.set()
+        try:
+            self.child.stdin.close()
+        except OSError:
+            pass
+
+    def _server_to_client(self) -> None:
+        split = LineSplitter(self._track(self.tracker.from_server))
+        src = self.child.stdout.fileno()
+        while True:
+            try:
+                chunk = os.read(src, READ_SIZE)
+            except OSError:
+                chunk = b""
+            now = time.monotonic()
+            if not chunk:
+                split.finish(now)
+                break
+            try:
+                _write_all(self.stdout_fd, chunk)
+            except OSError:            # client gone: keep reading so the server never blocks
+                pass
+            split.feed(chunk, now)
+
+    def _sweep(self) -> None:
+        interval = min(0.5, self.tracker.timeout / 4)
+        next_sample = time.monotonic() + PROCESS_SAMPLE_SECONDS
+        while not self.done.wait(interval):
+            now = time.monotonic()
+            with self.lock:
+                self.tracker.expire(now)
+            if now >= next_sample:
+                next_sample = now + PROCESS_SAMPLE_SECONDS
+                usage = _proc_usage(self.child.pid)
+                if usage is not None:
+                    self._process_event(usage[0], usage[1])
+
+    def _process_event(self, cpu_total: float, rss: int) -> None:
+        delta = max(cpu_total - self.cpu_reported, 0.0)
+        self.cpu_reported = max(cpu_total, self.cpu_reported)
+        self.sender.emit({"type": "mcp.process", "server": self.server,
+                          "cpu_seconds": round(delta, 6), "rss_bytes": rss})
+
+    def run(self) -> int:
+        try:
+            self.child = subprocess.Popen(self.command, stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, bufsize=0)
+        except OSError as e:
+            print(f"perfcycle-mcp-proxy: cannot start {self.command[0]!r}: {e}", file=sys.stderr)
+            self.sender.emit({"type": "mcp.connection", "server": self.server,
+                              "transport": "stdio", "outcome": "failure"})
+            return 127 if isinstance(e, FileNotFoundError) else 126
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, lambda s, _f: self._stop_child(s))
+        threads = [threading.Thread(target=t, daemon=True, name=t.__name__)
+                   for t in (self._client_to_server, self._server_to_client, self._sweep)]
+        for t in threads:
+            t.start()
+        _, status, usage = os.wait4(self.child.pid, 0)
+        self.child.returncode = os.waitstatus_to_exitcode(status)
+        threads[1].join(timeout=5)       # everything the server wrote reaches the client
+        now = time.monotonic()
+        self.done.set()
+        self._process_event(usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
+        with self.lock:
+            self.tracker.close(now, dropped=not self.client_eof.is_set())
+        code = self.child.returncode
+        return code if code >= 0 else 128 - code
+
+    def _stop_child(self, sig: int) -> None:
+        try:
+            self.child.send_signal(sig)
+        except OSError:
+            pass
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    if "--" in argv:
+        i = argv.index("--")
+        opts, command = argv[:i], argv[i + 1:]
+    else:
+        opts, command = argv, []
+    p = argparse.ArgumentParser(
+        prog="perfcycle-mcp-proxy",
+        description="Forward MCP JSON-RPC unchanged and record per-method latency and outcome.")
+    p.add_argument("--server", required=True, help="server name as in mcp.json (label `server`)")
+    p.add_argument("--url", help="upstream streamable-HTTP MCP endpoint (instead of a command)")
+    p.add_argument("--listen", default="127.0.0.1:0",
+                   help="with --url: local HOST:PORT to serve on (default 127.0.0.1:0)")
+    p.add_argument("--request-timeout", type=float, default=60.0,
+                   help="seconds without an answer before a request counts as timed out")
+    p.add_argument("--exporter", default=None, help="exporter URL (env PERFCYCLE_EXPORTER_URL)")
+    p.add_argument("--spool", default=None, help="NDJSON spool (env PERFCYCLE_SPOOL)")
+    args = p.parse_args(opts)
+    if bool(command) == bool(args.url):
+        p.error("give either -- COMMAND ARGS... (stdio server) or --url URL (HTTP server)")
+    if args.request_timeout <= 0:
+        p.error("--request-timeout must be positive")
+    args.command = command
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    sender = Sender(delivery.exporter_url(args.exporter), delivery.spool_path(args.spool))
+    try:
+        if args.url:
+            from exporter.kiro import mcp_http
+            return mcp_http.serve(args, sender)
+        return StdioProxy(args.server, args.command, sender, args.request_timeout).run()
+    finally:
+        sender.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
