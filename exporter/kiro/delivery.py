@@ -20,7 +20,7 @@ import os
 import socket
 from urllib.parse import urlsplit
 
-DEFAULT_EXPORTER_URL = "http://127.0.0.1:9464"
+DEFAULT_EXPORTER_URL = "http://127.0.0.1:9478"  # perfcycle-exporter default listen
 INGEST_PATH = "/api/v1/events"
 CONNECT_TIMEOUT = 0.08
 READ_TIMEOUT = 0.25

@@ -64,6 +64,8 @@ class Tracker:
         self.counts = {"requests": 0, "responses": 0, "notifications": 0, "malformed": 0,
                        "unmatched": 0}
         self.connected_at: float | None = None
+        self.initialize_seen = False
+        self.failed = False
         self.protocol_version: str | None = None
 
     # -- entry points -------------------------------------------------------------
@@ -89,6 +91,8 @@ class Tracker:
         for method, tool, started in self.pending.values():
             self._request_event(method, tool, now - started, "cancelled")
         self.pending.clear()
+        if self.initialize_seen and self.connected_at is None and not self.failed:
+            self._connection("failure", None, None)   # the handshake never completed
         self.batch_sizes.clear()
         if self.connected_at is not None:
             self.emit({"type": "mcp.connection", "server": self.server,
@@ -147,6 +151,7 @@ class Tracker:
         if method == "tools/call" and isinstance(params, dict) and isinstance(params.get("name"), str):
             tool = params["name"][:MAX_LABEL]
         self.pending[key] = (method_label(method), tool, now)
+        self.initialize_seen |= method == "initialize"
         if batch:
             self.batch_sizes[key] = batch
 
@@ -174,7 +179,7 @@ class Tracker:
             self.counts["unmatched"] += 1
             late = self.expired.pop(key, None)
             if late is not None and late[0] == "initialize" and "result" in msg:
-                self._handshake(msg.get("result"), now, now - late[1])  # slow, but it came up
+                self._handshake(msg.get("result"), now, None)  # it came up, after the timeout
             return
         self.counts["responses"] += 1
         method, tool, started = entry
@@ -186,17 +191,17 @@ class Tracker:
             code = code if isinstance(code, int) and not isinstance(code, bool) else "unknown"
             self._request_event(method, tool, duration, "error", code, batch)
             if method == "initialize":
-                self._connection("failure", duration, None)
+                self._connection("failure", None, None)
             return
         result = msg.get("result")
         if method == "tools/call" and isinstance(result, dict) and result.get("isError") is True:
             self._request_event(method, tool, duration, "tool_error", None, batch)
-            return
-        self._request_event(method, tool, duration, "success", None, batch)
-        if method == "initialize":
+        elif method == "initialize":     # the exporter times the handshake from this event
             self._handshake(result, now, duration)
+        else:
+            self._request_event(method, tool, duration, "success", None, batch)
 
-    def _handshake(self, result, now: float, duration: float) -> None:
+    def _handshake(self, result, now: float, duration: float | None) -> None:
         version = result.get("protocolVersion") if isinstance(result, dict) else None
         self.protocol_version = version if isinstance(version, str) else None
         self.connected_at = now
@@ -220,9 +225,15 @@ class Tracker:
             ev["batch_size"] = batch
         self.emit(ev)
 
-    def _connection(self, outcome: str, duration: float, version: str | None) -> None:
+    def _connection(self, outcome: str, duration: float | None, version: str | None) -> None:
+        """Counts an attempt; with a duration the exporter also records it as the
+        `initialize` operation, so only an on-time handshake carries one."""
+        if outcome == "failure":
+            self.failed = True
         ev = {"type": "mcp.connection", "server": self.server, "transport": self.transport,
-              "outcome": outcome, "duration_seconds": round(duration, 6)}
+              "outcome": outcome}
+        if duration is not None:
+            ev["duration_seconds"] = round(duration, 6)
         if version:
             ev["protocol_version"] = version[:32]
         self.emit(ev)

@@ -58,7 +58,23 @@ def test_initialize_records_handshake_time_and_protocol_version(t):
     assert conn == [{"type": "mcp.connection", "server": "srv", "transport": "stdio",
                      "outcome": "success", "duration_seconds": 0.5,
                      "protocol_version": "2025-06-18"}]
-    assert requests(t)[0]["method"] == "initialize"
+    assert requests(t) == [], "the exporter times initialize from the connection event alone"
+
+
+def test_failed_initialize_counts_the_error_and_one_failed_attempt(t):
+    t.from_client(req(0, "initialize"), 1.0)
+    t.from_server(err(0, -32602), 1.5)
+    t.close(2.0, dropped=False)
+    assert [(e["method"], e["error_code"]) for e in requests(t)] == [("initialize", -32602)]
+    conn = [e for e in t.events if e["type"] == "mcp.connection"]
+    assert conn == [{"type": "mcp.connection", "server": "srv", "transport": "stdio",
+                     "outcome": "failure"}]
+
+
+def test_handshake_that_never_completes_is_a_failed_attempt_at_close(t):
+    t.from_client(req(0, "initialize"), 0.0)
+    t.close(1.0, dropped=True)
+    assert [e["outcome"] for e in t.events if e["type"] == "mcp.connection"] == ["failure"]
 
 
 def test_unanswered_request_times_out_and_its_late_answer_is_not_counted_again(t):
@@ -77,7 +93,7 @@ def test_late_initialize_answer_still_marks_the_connection_up(t):
     t.expire(6.0)
     t.from_server(ok(0, {"protocolVersion": "2025-11-25"}), 7.0)
     conn = [e for e in t.events if e["type"] == "mcp.connection"]
-    assert conn[0]["outcome"] == "success" and conn[0]["duration_seconds"] == 7.0
+    assert conn[0]["outcome"] == "success" and "duration_seconds" not in conn[0]
     assert [e["outcome"] for e in requests(t)] == ["timeout"]
 
 

@@ -1,0 +1,167 @@
+"""`perfcycle-hook-exec` around real commands, delivering to the real exporter."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from exporter.kiro import delivery
+from exporter.kiro.hook_exec import classify
+
+from .conftest import Exporter, free_port, script, stop_pid
+
+CASES = [
+    pytest.param("ok", "cat; printf 'to stderr' >&2; printf '%s' \"$HOOK_SECRET\"", 0, "success",
+                 id="A succeeding hook passes stdin, stdout, stderr and environment through."),
+    pytest.param("block", "printf 'denied: rm -rf' >&2; exit 2", 2, "blocked",
+                 id="Exit code 2 stays 2 so Kiro still blocks the action."),
+    pytest.param("fail", "echo partial; exit 7", 7, "failure",
+                 id="A failing hook keeps its exit code and counts as a failure."),
+    pytest.param("killed", "echo before; kill -KILL $$", -9, "killed",
+                 id="A hook killed by a signal is mirrored by the wrapper dying of it."),
+]
+
+
+def run(cmd: list[str], env: dict, stdin: bytes = b"hook context {\"tool\": \"fs_write\"}"):
+    return subprocess.run(cmd, input=stdin, capture_output=True, env=env, timeout=30)
+
+
+def spooled(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.mark.parametrize("name, shell, code, outcome", CASES)
+def test_wrapper_is_transparent_and_reports_the_outcome(name, shell, code, outcome, kiro_env,
+                                                        exporter):
+    env = dict(kiro_env, HOOK_SECRET="s3cr3t", PERFCYCLE_EXPORTER_URL=exporter.url)
+    direct = run(["sh", "-c", shell], env)
+    wrapped = run([script("perfcycle-hook-exec"), "--name", name, "--trigger", "PreToolUse",
+                   "--", "sh", "-c", shell], env)
+    assert (wrapped.returncode, wrapped.stdout, wrapped.stderr) == \
+        (direct.returncode, direct.stdout, direct.stderr)
+    assert wrapped.returncode == code
+    got = exporter.wait_for("kiro_hook_executions_total", 1, hook=name, trigger="PreToolUse",
+                            outcome=outcome)
+    assert got == 1
+    assert exporter.value("kiro_hook_execution_duration_seconds_count", hook=name) == 1
+    assert exporter.value("kiro_hook_max_resident_memory_bytes", hook=name) > 0
+
+
+def test_timeout_kills_the_process_group_and_exits_124(kiro_env, exporter, tmp_path):
+    pidfile = tmp_path / "grandchild.pid"
+    env = dict(kiro_env, PERFCYCLE_EXPORTER_URL=exporter.url)
+    start = time.monotonic()
+    res = run([script("perfcycle-hook-exec"), "--name", "slow", "--timeout", "0.5", "--",
+               "sh", "-c", f"sleep 30 & echo $! > {pidfile}; echo started; wait"], env)
+    elapsed = time.monotonic() - start
+    assert res.returncode == 124 and res.stdout == b"started\n"
+    assert elapsed < 5
+    grandchild = int(pidfile.read_text())
+    deadline = time.monotonic() + 3
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild), "the whole process group is killed, not just the shell"
+    assert exporter.wait_for("kiro_hook_executions_total", 1, hook="slow", outcome="timeout") == 1
+    assert exporter.value("kiro_hook_execution_duration_seconds_sum", hook="slow") >= 0.5
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:       # a zombie is as good as gone
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_events_reach_the_exporter_through_the_spool_when_it_starts_late(kiro_env, spool,
+                                                                        tmp_path):
+    port = free_port()
+    env = dict(kiro_env, PERFCYCLE_EXPORTER_URL=f"http://127.0.0.1:{port}")
+    codes = [run([script("perfcycle-hook-exec"), "--name", "lint", "--trigger", "PostFileSave",
+                  "--", "sh", "-c", f"exit {c}"], env).returncode for c in (0, 2, 1)]
+    assert codes == [0, 2, 1]
+    assert [e["outcome"] for e in spooled(spool)] == ["success", "blocked", "failure"]
+    exp = Exporter(tmp_path, spool, port)
+    try:
+        exp.start()
+        for outcome in ("success", "blocked", "failure"):
+            assert exp.wait_for("kiro_hook_executions_total", 1, hook="lint",
+                                trigger="PostFileSave", outcome=outcome) == 1
+        # once it is up, the next run goes over HTTP and the spool stays as it was
+        run([script("perfcycle-hook-exec"), "--name", "lint", "--", "true"], env)
+        assert exp.wait_for("kiro_hook_executions_total", 2, hook="lint", outcome="success") == 2
+        assert len(spooled(spool)) == 3
+    finally:
+        exp.stop()
+
+
+def test_a_missing_command_is_reported_like_a_shell_would(kiro_env, spool):
+    res = run([script("perfcycle-hook-exec"), "--name", "x", "--", "/nonexistent/cmd"], kiro_env)
+    assert res.returncode == 127 and res.stdout == b"" and res.stderr == b""
+    assert spooled(spool)[0]["outcome"] == "failure"
+
+
+def test_usage_errors_exit_125_and_run_nothing(kiro_env, spool):
+    res = run([script("perfcycle-hook-exec"), "--", "true"], kiro_env)
+    assert res.returncode == 125 and not spool.exists()
+
+
+@pytest.mark.parametrize("status, timed_out, expected", [
+    (0, False, ("success", 0)), (2 << 8, False, ("blocked", 2)), (1 << 8, False, ("failure", 1)),
+    (signal.SIGKILL, False, ("killed", 137)), (signal.SIGTERM, True, ("timeout", 124)),
+], ids=["exit 0", "exit 2", "exit 1", "SIGKILL", "killed by our own timeout"])
+def test_classify(status, timed_out, expected):
+    assert classify(status, timed_out) == expected
+
+
+def test_delivery_is_fast_when_the_exporter_is_down_or_hung(tmp_path):
+    """Refused: fails over to the spool at once. Hung (accepts, never answers): bounded."""
+    spool = tmp_path / "s.ndjson"
+    ev = [{"type": "hook.execution", "hook": "h", "outcome": "success"}]
+    t0 = time.perf_counter()
+    assert delivery.deliver(ev, f"http://127.0.0.1:{free_port()}", str(spool)) == delivery.SPOOL
+    refused = time.perf_counter() - t0
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(1)
+        t0 = time.perf_counter()
+        how = delivery.deliver(ev, f"http://127.0.0.1:{hung.getsockname()[1]}", str(spool))
+        stalled = time.perf_counter() - t0
+    assert how == delivery.SPOOL and len(spool.read_text().splitlines()) == 2
+    assert refused < 0.02, refused
+    assert stalled < delivery.CONNECT_TIMEOUT + delivery.READ_TIMEOUT + 0.1, stalled
+
+
+def test_delivery_over_http_takes_milliseconds(exporter, tmp_path):
+    ev = [{"type": "hook.execution", "hook": "fast", "outcome": "success"}]
+    delivery.deliver(ev, exporter.url, str(tmp_path / "s"))   # warm up
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        assert delivery.deliver(ev, exporter.url, str(tmp_path / "s")) == delivery.HTTP
+        times.append(time.perf_counter() - t0)
+    assert sorted(times)[10] < 0.01, times
+    assert not (tmp_path / "s").exists()
+
+
+def test_signals_sent_to_the_wrapper_reach_the_hook(kiro_env, spool, tmp_path):
+    marker = tmp_path / "got-term"
+    proc = subprocess.Popen([script("perfcycle-hook-exec"), "--name", "sig", "--", "sh", "-c",
+                             f"trap 'echo term > {marker}; exit 143' TERM; "
+                             "echo ready; while :; do sleep 0.05; done"],
+                            stdout=subprocess.PIPE, env=kiro_env)
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 143
+        assert marker.read_text() == "term\n"
+    finally:
+        stop_pid(proc)
+    assert spooled(spool)[-1]["outcome"] == "failure" and spooled(spool)[-1]["exit_code"] == 143
