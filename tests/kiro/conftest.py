@@ -51,8 +51,9 @@ def script(name: str) -> str:
 class Exporter:
     """A running `perfcycle-exporter`, tailing `spool`, with a scrape helper."""
 
-    def __init__(self, tmp: Path, spool: Path, port: int | None = None):
+    def __init__(self, tmp: Path, spool: Path, port: int | None = None, args=()):
         self.port = port or free_port()
+        self.args = list(args)
         self.url = f"http://127.0.0.1:{self.port}"
         self.spool, self.tmp = spool, tmp
         self.proc: subprocess.Popen | None = None
@@ -60,7 +61,7 @@ class Exporter:
     def start(self) -> "Exporter":
         self.proc = subprocess.Popen(
             [script("perfcycle-exporter"), "--web.listen-address", f"127.0.0.1:{self.port}",
-             "--file", str(self.spool), "--checkpoint-dir", str(self.tmp / "ckpt")],
+             "--file", str(self.spool), "--checkpoint-dir", str(self.tmp / "ckpt"), *self.args],
             stdout=subprocess.DEVNULL, stderr=open(self.tmp / "exporter.log", "ab"))
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -78,10 +79,13 @@ class Exporter:
         if self.proc is not None:
             stop_pid(self.proc)
 
+    def text(self) -> str:
+        with urllib.request.urlopen(self.url + "/metrics", timeout=5) as r:
+            return r.read().decode()
+
     def samples(self) -> dict:
         """{(sample name, frozenset(labels)): value} from one scrape."""
-        with urllib.request.urlopen(self.url + "/metrics", timeout=5) as r:
-            text = r.read().decode()
+        text = self.text()
         out = {}
         for fam in text_string_to_metric_families(text):
             for s in fam.samples:
