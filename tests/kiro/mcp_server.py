@@ -10,7 +10,7 @@ import sys
 
 from mcp.server.fastmcp import FastMCP
 
-app = FastMCP("perfcycle-test")
+app = FastMCP("perfcycle-test", log_level="WARNING")  # no per-request log lines
 
 
 @app.tool()
