@@ -44,7 +44,7 @@ def method_label(method) -> str:
     return method if method in KNOWN_METHODS else OTHER
 
 
-def _id_key(value):
+def id_key(value):
     """JSON-RPC ids are strings or numbers; 1 and "1" are different ids."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return None
@@ -85,6 +85,16 @@ class Tracker:
                     self.expired.pop(next(iter(self.expired)))
                 self.expired[key] = (method, started)
                 self._request_event(method, tool, now - started, "timeout")
+
+    def fail(self, keys, now: float, code: str) -> None:
+        """The transport answered these requests with an error of its own (HTTP status)."""
+        for key in keys:
+            entry = self.pending.pop(key, None)
+            if entry is not None:
+                self.batch_sizes.pop(key, None)
+                self._request_event(entry[0], entry[1], now - entry[2], "error", code)
+                if entry[0] == "initialize":
+                    self._connection("failure", None, None)
 
     def close(self, now: float, dropped: bool) -> None:
         """The connection ended: whatever is still pending was cancelled by it."""
@@ -138,7 +148,7 @@ class Tracker:
             self._malformed(direction)
 
     def _request(self, msg: dict, method: str, now: float, direction: str, batch: int) -> None:
-        key = _id_key(msg["id"])
+        key = id_key(msg["id"])
         if key is None:
             self._malformed(direction)
             return
@@ -159,7 +169,7 @@ class Tracker:
         self.counts["notifications"] += 1
         if direction == CLIENT and method == "notifications/cancelled":
             params = msg.get("params")
-            key = _id_key(params.get("requestId")) if isinstance(params, dict) else None
+            key = id_key(params.get("requestId")) if isinstance(params, dict) else None
             entry = self.pending.pop(key, None) if key is not None else None
             self.batch_sizes.pop(key, None)
             if entry is not None:
@@ -167,7 +177,7 @@ class Tracker:
         self.emit({"type": "mcp.notification", "server": self.server, "direction": direction})
 
     def _response(self, msg: dict, now: float, direction: str) -> None:
-        key = _id_key(msg["id"])
+        key = id_key(msg["id"])
         if direction == CLIENT:
             if key in self.peer_pending:
                 self.peer_pending.discard(key)

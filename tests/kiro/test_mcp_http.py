@@ -1,0 +1,119 @@
+"""`perfcycle-mcp-proxy --url` in front of a real streamable-HTTP SDK server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import McpError
+
+from .conftest import HERE, free_port, script, stop_pid
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+@pytest.fixture
+def started():
+    procs = []
+
+    def start(cmd, port, env=None):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        wait_port(port, proc)
+        return proc
+    try:
+        yield start
+    finally:
+        for proc in reversed(procs):
+            stop_pid(proc)
+
+
+def outcome(value):
+    if isinstance(value, McpError):
+        return ("McpError", value.error.code, value.error.message)
+    return value.model_dump(mode="json")
+
+
+async def drive(url: str) -> list:
+    results = []
+    async with streamable_http_client(url) as (read, write, _):
+        async with ClientSession(read, write) as s:
+            for call in (lambda: s.initialize(), lambda: s.list_tools(),
+                         lambda: s.call_tool("echo", {"text": "h\u00e9llo"}),
+                         lambda: s.call_tool("add", {"a": 3, "b": 4}),
+                         lambda: s.call_tool("fail", {}),
+                         lambda: s.set_logging_level("debug"),
+                         lambda: s.read_resource("note://greeting")):
+                try:
+                    results.append(outcome(await call()))
+                except McpError as e:
+                    results.append(outcome(e))
+    return results
+
+
+def test_http_results_are_identical_and_counted_per_session(started, exporter, kiro_env):
+    up, local = free_port(), free_port()
+    started([sys.executable, str(HERE / "mcp_server.py"), "http", str(up)], up)
+    started([script("perfcycle-mcp-proxy"), "--server", "remote", "--url",
+             f"http://127.0.0.1:{up}/mcp", "--listen", f"127.0.0.1:{local}"], local,
+            env=dict(kiro_env, PERFCYCLE_EXPORTER_URL=exporter.url))
+    direct = asyncio.run(drive(f"http://127.0.0.1:{up}/mcp"))
+    proxied = asyncio.run(drive(f"http://127.0.0.1:{local}/mcp"))
+    assert proxied == direct
+    assert direct[4]["isError"] is True and direct[5][:2] == ("McpError", -32601)
+    exporter.wait_for("mcp_client_session_duration_seconds_count", 1, server="remote")
+
+    def ops(method, error_type="", **labels):
+        return exporter.value("mcp_client_operation_duration_seconds_count", server="remote",
+                              mcp_method_name=method, error_type=error_type, **labels)
+    assert exporter.value("kiro_mcp_connections_total", server="remote",
+                          transport="streamable_http", outcome="success") == 1
+    assert ops("initialize") == 1
+    assert ops("tools/call", gen_ai_tool_name="echo") == 1
+    assert ops("tools/call", gen_ai_tool_name="add") == 1
+    assert ops("tools/call", "tool_error", gen_ai_tool_name="fail") == 1
+    assert ops("logging/setLevel", "-32601") == 1
+    assert ops("resources/read") == 1 and ops("tools/list") == 1
+    assert exporter.value("kiro_mcp_connection_drops_total", server="remote") == 0
+
+
+def test_unreachable_upstream_is_a_502_and_a_failed_handshake(started, kiro_env, spool):
+    import json
+    import urllib.error
+    import urllib.request
+    local = free_port()
+    started([script("perfcycle-mcp-proxy"), "--server", "gone", "--url",
+             f"http://127.0.0.1:{free_port()}/mcp", "--listen", f"127.0.0.1:{local}"], local,
+            env=kiro_env)
+    req = urllib.request.Request(f"http://127.0.0.1:{local}/mcp", method="POST",
+                                 data=b'{"jsonrpc":"2.0","id":1,"method":"initialize"}',
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=5)
+    assert e.value.code == 502
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (spool.exists() and spool.read_text()):
+        time.sleep(0.05)
+    events = [json.loads(line) for line in spool.read_text().splitlines()]
+    assert {"type": "mcp.connection", "server": "gone", "transport": "streamable_http",
+            "outcome": "failure"} in events
+    assert any(e.get("error_code") == "http_502" and e["method"] == "initialize"
+               for e in events)
