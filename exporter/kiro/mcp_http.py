@@ -34,8 +34,9 @@ UPSTREAM_TIMEOUT = 300.0
 class Sessions:
     """Trackers by session id, one lock for all of them, a sweeper for timeouts."""
 
-    def __init__(self, server: str, emit, timeout: float):
+    def __init__(self, server: str, emit, timeout: float, init_timeout: float = 120.0):
         self.server, self.emit, self.timeout = server, emit, timeout
+        self.init_timeout = init_timeout
         self.lock = threading.Lock()
         self.by_id: dict = {}
         self.stop = threading.Event()
@@ -46,7 +47,8 @@ class Sessions:
         with self.lock:
             t = self.by_id.get(sid) if sid else None
             if t is None:
-                t = Tracker(self.server, "streamable_http", self.emit, self.timeout)
+                t = Tracker(self.server, "streamable_http", self.emit, self.timeout,
+                            self.init_timeout)
                 self.by_id[sid if sid else ("tmp", id(t))] = t
             return t
 
@@ -222,11 +224,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Proxy:
-    def __init__(self, url: str, server: str, emit, timeout: float):
+    def __init__(self, url: str, server: str, emit, timeout: float, init_timeout: float):
         self.url = urlsplit(url)
         if self.url.scheme not in ("http", "https") or not self.url.hostname:
             raise ValueError(f"--url must be an http(s) URL, got {url!r}")
-        self.sessions = Sessions(server, emit, timeout)
+        self.sessions = Sessions(server, emit, timeout, init_timeout)
 
     def connect(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self.url.scheme == "https" else \
@@ -245,7 +247,8 @@ class Proxy:
 def serve(args, sender) -> int:
     host, _, port = args.listen.rpartition(":")
     try:
-        proxy = Proxy(args.url, args.server, sender.emit, args.request_timeout)
+        proxy = Proxy(args.url, args.server, sender.emit, args.request_timeout,
+                      args.initialize_timeout)
     except ValueError as e:
         print(f"perfcycle-mcp-proxy: {e}", file=sys.stderr)
         return 2

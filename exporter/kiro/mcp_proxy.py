@@ -81,11 +81,11 @@ class StdioProxy:
     """Runs the server as a child and pumps stdin -> child -> stdout through the tracker."""
 
     def __init__(self, server: str, command: list[str], sender, timeout: float,
-                 stdin_fd: int = 0, stdout_fd: int = 1):
+                 init_timeout: float = 120.0, stdin_fd: int = 0, stdout_fd: int = 1):
         self.server, self.command, self.sender = server, command, sender
         self.stdin_fd, self.stdout_fd = stdin_fd, stdout_fd
         self.lock = threading.Lock()
-        self.tracker = Tracker(server, "stdio", sender.emit, timeout)
+        self.tracker = Tracker(server, "stdio", sender.emit, timeout, init_timeout)
         self.client_eof = threading.Event()
         self.done = threading.Event()
         self.cpu_reported = 0.0
@@ -205,13 +205,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="with --url: local HOST:PORT to serve on (default 127.0.0.1:0)")
     p.add_argument("--request-timeout", type=float, default=60.0,
                    help="seconds without an answer before a request counts as timed out")
+    p.add_argument("--initialize-timeout", type=float, default=120.0,
+                   help="seconds the initialize handshake may take, server start-up included "
+                        "(default 120)")
     p.add_argument("--exporter", default=None, help="exporter URL (env PERFCYCLE_EXPORTER_URL)")
     p.add_argument("--spool", default=None, help="NDJSON spool (env PERFCYCLE_SPOOL)")
     args = p.parse_args(opts)
     if bool(command) == bool(args.url):
         p.error("give either -- COMMAND ARGS... (stdio server) or --url URL (HTTP server)")
-    if args.request_timeout <= 0:
-        p.error("--request-timeout must be positive")
+    if args.request_timeout <= 0 or args.initialize_timeout <= 0:
+        p.error("--request-timeout and --initialize-timeout must be positive")
     args.command = command
     return args
 
@@ -223,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.url:
             from exporter.kiro import mcp_http
             return mcp_http.serve(args, sender)
-        return StdioProxy(args.server, args.command, sender, args.request_timeout).run()
+        return StdioProxy(args.server, args.command, sender, args.request_timeout,
+                          args.initialize_timeout).run()
     finally:
         sender.close()
 

@@ -55,8 +55,9 @@ class Tracker:
     """One connection's pending requests and counters. Not thread-safe: callers lock."""
 
     def __init__(self, server: str, transport: str, emit: Callable[[dict], None],
-                 timeout: float = 60.0):
+                 timeout: float = 60.0, init_timeout: float = 120.0):
         self.server, self.transport, self.emit, self.timeout = server, transport, emit, timeout
+        self.init_timeout = init_timeout  # a cold start (npx, uvx installs) may take long
         self.pending: dict = {}          # id key -> (method, tool, started)
         self.peer_pending: set = set()   # ids of server-to-client requests
         self.batch_sizes: dict = {}      # id key -> requests in the batch it came in
@@ -78,7 +79,7 @@ class Tracker:
     def expire(self, now: float) -> None:
         """Requests unanswered for longer than the timeout become `timeout` events."""
         for key, (method, tool, started) in list(self.pending.items()):
-            if now - started >= self.timeout:
+            if now - started >= (self.init_timeout if method == "initialize" else self.timeout):
                 del self.pending[key]
                 self.batch_sizes.pop(key, None)
                 if len(self.expired) >= MAX_EXPIRED:

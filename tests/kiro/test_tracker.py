@@ -22,7 +22,7 @@ def err(i, code):
 @pytest.fixture
 def t():
     events = []
-    tr = Tracker("srv", "stdio", events.append, timeout=5.0)
+    tr = Tracker("srv", "stdio", events.append, timeout=5.0, init_timeout=6.0)
     tr.events = events
     return tr
 
@@ -90,6 +90,8 @@ def test_unanswered_request_times_out_and_its_late_answer_is_not_counted_again(t
 
 def test_late_initialize_answer_still_marks_the_connection_up(t):
     t.from_client(req(0, "initialize"), 0.0)
+    t.expire(5.5)
+    assert t.events == [], "the handshake has its own, longer timeout"
     t.expire(6.0)
     t.from_server(ok(0, {"protocolVersion": "2025-11-25"}), 7.0)
     conn = [e for e in t.events if e["type"] == "mcp.connection"]
