@@ -18,12 +18,12 @@ import fcntl
 import json
 import os
 import socket
-from urllib.parse import urlsplit
 
 DEFAULT_EXPORTER_URL = "http://127.0.0.1:9478"  # perfcycle-exporter default listen
 INGEST_PATH = "/api/v1/events"
 CONNECT_TIMEOUT = 0.08
 READ_TIMEOUT = 0.25
+MAX_SPOOL_BYTES = 64 * 1024 * 1024
 
 HTTP, SPOOL, REJECTED, LOST = "http", "spool", "rejected", "lost"
 
@@ -50,13 +50,23 @@ def encode(events: list[dict]) -> bytes:
 
 
 def _target(url: str) -> tuple[str, int, str]:
-    parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
+    """(host, port, ingest path) of an http:// URL; parsed by hand because importing
+    urllib.parse would cost every hook run more start-up time than the whole POST."""
+    if not url.startswith("http://"):
         raise ValueError(f"exporter URL must be http://host:port, got {url!r}")
-    path = parts.path.rstrip("/") or ""
+    netloc, slash, path = url[7:].partition("/")
+    host, port = netloc, "80"
+    if netloc.startswith("["):                       # [::1]:9478
+        host, _, rest = netloc[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else "80"
+    elif ":" in netloc:
+        host, _, port = netloc.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"exporter URL must be http://host:port, got {url!r}")
+    path = ("/" + path).rstrip("/") if slash else ""
     if not path.endswith(INGEST_PATH):
         path += INGEST_PATH
-    return parts.hostname, parts.port or 80, path
+    return host, int(port), path
 
 
 def post(url: str, body: bytes, connect_timeout: float = CONNECT_TIMEOUT,
@@ -81,17 +91,42 @@ def post(url: str, body: bytes, connect_timeout: float = CONNECT_TIMEOUT,
     return int(fields[1])
 
 
-def append_spool(path: str, data: bytes) -> None:
-    """Append whole lines in one locked write, so concurrent hooks never interleave."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
+def _open_locked(path: str) -> int:
+    """The spool, opened for append and locked; reopened if another process rotated it
+    between our open and our lock, so nothing is written to an already-rotated file."""
+    for _ in range(5):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    raise OSError("spool keeps being rotated under us")
+
+
+def append_spool(path: str, data: bytes, max_bytes: int = MAX_SPOOL_BYTES) -> None:
+    """Append whole lines in one locked write, so concurrent hooks never interleave.
+
+    Past `max_bytes` the file is renamed to `<path>.1` (replacing an older one) and a new
+    one begun: the exporter's tail finishes a rotated file it was reading, so only a
+    spool that outgrows the limit twice while the exporter is down loses events."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fd = _open_locked(path)
+    try:
+        st = os.fstat(fd)
+        if st.st_size and st.st_size + len(data) > max_bytes:
+            os.replace(path, path + ".1")
+            os.close(fd)
+            fd = -1
+            fd = _open_locked(path)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
 
 
 def deliver(events: list[dict], url: str | None = None, spool: str | None = None,

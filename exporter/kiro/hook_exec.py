@@ -25,7 +25,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
 
 from exporter.kiro import delivery
 
@@ -90,9 +89,10 @@ def classify(status: int, timed_out: bool) -> tuple[str, int]:
 def event(name: str, trigger: str, outcome: str, exit_code: int, wall: float,
           usage: resource.struct_rusage | None) -> dict:
     """One `hook.execution` event; ru_maxrss is KiB on Linux."""
+    now = time.time()
     ev = {"type": "hook.execution",
-          "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-          .replace("+00:00", "Z"),
+          "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+          + f".{int(now % 1 * 1000):03d}Z",
           "hook": name[:MAX_NAME], "trigger": trigger[:MAX_NAME], "outcome": outcome,
           "exit_code": exit_code, "duration_seconds": round(wall, 6)}
     if usage is not None:

@@ -111,9 +111,12 @@ def spool(tmp_path) -> Path:
     return tmp_path / "spool" / "kiro-events.ndjson"
 
 
-@pytest.fixture
-def exporter(tmp_path, spool):
-    exp = Exporter(tmp_path, spool)
+@pytest.fixture(scope="module")
+def exporter(tmp_path_factory):
+    """One exporter per test module (start-up costs a second or two on a busy machine);
+    tests keep apart by using their own hook and server names."""
+    tmp = tmp_path_factory.mktemp("exporter")
+    exp = Exporter(tmp, tmp / "spool" / "kiro-events.ndjson")
     try:
         yield exp.start()
     finally:

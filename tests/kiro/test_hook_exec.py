@@ -165,3 +165,28 @@ def test_signals_sent_to_the_wrapper_reach_the_hook(kiro_env, spool, tmp_path):
     finally:
         stop_pid(proc)
     assert spooled(spool)[-1]["outcome"] == "failure" and spooled(spool)[-1]["exit_code"] == 143
+
+
+@pytest.mark.parametrize("url, target", [
+    ("http://127.0.0.1:9478", ("127.0.0.1", 9478, "/api/v1/events")),
+    ("http://localhost:9478/", ("localhost", 9478, "/api/v1/events")),
+    ("http://[::1]:9000/api/v1/events", ("::1", 9000, "/api/v1/events")),
+    ("http://host/prefix", ("host", 80, "/prefix/api/v1/events")),
+])
+def test_exporter_urls(url, target):
+    assert delivery._target(url) == target
+
+
+@pytest.mark.parametrize("url", ["https://h:1", "http://:9", "http://h:port", "h:9"])
+def test_bad_exporter_urls_fall_back_to_the_spool(url, tmp_path):
+    with pytest.raises(ValueError):
+        delivery._target(url)
+    assert delivery.deliver([{"type": "x"}], url, str(tmp_path / "s")) == delivery.SPOOL
+
+
+def test_spool_rotates_past_its_size_limit(tmp_path):
+    path = str(tmp_path / "spool.ndjson")
+    for i in range(5):
+        delivery.append_spool(path, b'{"n": %d}\n' % i, max_bytes=25)
+    assert open(path + ".1").read() == '{"n": 2}\n{"n": 3}\n'
+    assert open(path).read() == '{"n": 4}\n'
