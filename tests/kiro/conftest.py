@@ -107,6 +107,38 @@ class Exporter:
 
 
 @pytest.fixture
+def spawn():
+    """`spawn(cmd, **popen_kwargs)`: a process stopped by its PID when the test ends."""
+    procs = []
+
+    def start(cmd, **kw) -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, **kw)
+        procs.append(proc)
+        return proc
+    try:
+        yield start
+    finally:
+        for proc in reversed(procs):
+            stop_pid(proc)
+
+
+@pytest.fixture
+def make_exporter(tmp_path):
+    """`make_exporter(spool, port=None, args=())`: a started exporter, stopped at the end."""
+    made = []
+
+    def make(spool: Path, port: int | None = None, args=()) -> Exporter:
+        exp = Exporter(tmp_path, spool, port, args)
+        made.append(exp)
+        return exp.start()
+    try:
+        yield make
+    finally:
+        for exp in made:
+            exp.stop()
+
+
+@pytest.fixture
 def spool(tmp_path) -> Path:
     return tmp_path / "spool" / "kiro-events.ndjson"
 

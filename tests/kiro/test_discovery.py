@@ -11,7 +11,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.sources.discovery import (KiroDiscovery, Malformed, parse_legacy_hook,
                                         parse_mcp_json, parse_v1_hooks, scan, strip_jsonc)
 
-from .conftest import Exporter
 
 LEGACY_LINT = {"name": "lint-on-save", "version": "1", "when": {"type": "fileEdited",
                "patterns": ["**/*.py"]},
@@ -186,14 +185,9 @@ def test_no_kiro_directory_is_an_empty_inventory(tmp_path):
     assert not any(k[0] in ("kiro_hook_info", "kiro_mcp_server_info") for k in m)
 
 
-def test_the_real_exporter_serves_the_inventory(dirs, tmp_path, spool, monkeypatch):
+def test_the_real_exporter_serves_the_inventory(dirs, spool, monkeypatch, make_exporter):
     monkeypatch.setenv("HOME", str(dirs[1]))
-    exp = Exporter(tmp_path, spool, args=["--discovery.workspace", str(dirs[0])])
-    try:
-        exp.start()
-        assert exp.value("kiro_hook_info", hook="session-log", scope="user") == 1
-        assert exp.value("kiro_mcp_server_info", server="docs",
-                         transport="streamable_http") == 1
-        assert exp.value("kiro_discovery_malformed_files") == 0
-    finally:
-        exp.stop()
+    exp = make_exporter(spool, args=["--discovery.workspace", str(dirs[0])])
+    assert exp.value("kiro_hook_info", hook="session-log", scope="user") == 1
+    assert exp.value("kiro_mcp_server_info", server="docs", transport="streamable_http") == 1
+    assert exp.value("kiro_discovery_malformed_files") == 0

@@ -14,7 +14,7 @@ import pytest
 from exporter.kiro import delivery
 from exporter.kiro.hook_exec import classify
 
-from .conftest import Exporter, free_port, script, stop_pid
+from .conftest import free_port, script
 
 CASES = [
     pytest.param("ok", "cat; printf 'to stderr' >&2; printf '%s' \"$HOOK_SECRET\"", 0, "success",
@@ -81,25 +81,21 @@ def _alive(pid: int) -> bool:
 
 
 def test_events_reach_the_exporter_through_the_spool_when_it_starts_late(kiro_env, spool,
-                                                                        tmp_path):
+                                                                        make_exporter):
     port = free_port()
     env = dict(kiro_env, PERFCYCLE_EXPORTER_URL=f"http://127.0.0.1:{port}")
     codes = [run([script("perfcycle-hook-exec"), "--name", "lint", "--trigger", "PostFileSave",
                   "--", "sh", "-c", f"exit {c}"], env).returncode for c in (0, 2, 1)]
     assert codes == [0, 2, 1]
     assert [e["outcome"] for e in spooled(spool)] == ["success", "blocked", "failure"]
-    exp = Exporter(tmp_path, spool, port)
-    try:
-        exp.start()
-        for outcome in ("success", "blocked", "failure"):
-            assert exp.wait_for("kiro_hook_executions_total", 1, hook="lint",
-                                trigger="PostFileSave", outcome=outcome) == 1
-        # once it is up, the next run goes over HTTP and the spool stays as it was
-        run([script("perfcycle-hook-exec"), "--name", "lint", "--", "true"], env)
-        assert exp.wait_for("kiro_hook_executions_total", 2, hook="lint", outcome="success") == 2
-        assert len(spooled(spool)) == 3
-    finally:
-        exp.stop()
+    exp = make_exporter(spool, port)
+    for outcome in ("success", "blocked", "failure"):
+        assert exp.wait_for("kiro_hook_executions_total", 1, hook="lint",
+                            trigger="PostFileSave", outcome=outcome) == 1
+    # once it is up, the next run goes over HTTP and the spool stays as it was
+    run([script("perfcycle-hook-exec"), "--name", "lint", "--", "true"], env)
+    assert exp.wait_for("kiro_hook_executions_total", 2, hook="lint", outcome="success") == 2
+    assert len(spooled(spool)) == 3
 
 
 def test_a_missing_command_is_reported_like_a_shell_would(kiro_env, spool):
@@ -151,19 +147,16 @@ def test_delivery_over_http_takes_milliseconds(exporter, tmp_path):
     assert not (tmp_path / "s").exists()
 
 
-def test_signals_sent_to_the_wrapper_reach_the_hook(kiro_env, spool, tmp_path):
+def test_signals_sent_to_the_wrapper_reach_the_hook(kiro_env, spool, tmp_path, spawn):
     marker = tmp_path / "got-term"
-    proc = subprocess.Popen([script("perfcycle-hook-exec"), "--name", "sig", "--", "sh", "-c",
+    proc = spawn([script("perfcycle-hook-exec"), "--name", "sig", "--", "sh", "-c",
                              f"trap 'echo term > {marker}; exit 143' TERM; "
                              "echo ready; while :; do sleep 0.05; done"],
-                            stdout=subprocess.PIPE, env=kiro_env)
-    try:
-        assert proc.stdout.readline() == b"ready\n"
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 143
-        assert marker.read_text() == "term\n"
-    finally:
-        stop_pid(proc)
+                 stdout=subprocess.PIPE, env=kiro_env)
+    assert proc.stdout.readline() == b"ready\n"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 143
+    assert marker.read_text() == "term\n"
     assert spooled(spool)[-1]["outcome"] == "failure" and spooled(spool)[-1]["exit_code"] == 143
 
 

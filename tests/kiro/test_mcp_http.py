@@ -13,7 +13,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import McpError
 
-from .conftest import HERE, free_port, script, stop_pid
+from .conftest import HERE, free_port, script
 
 
 def wait_port(port: int, proc: subprocess.Popen, timeout: float = 15) -> None:
@@ -30,20 +30,13 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @pytest.fixture
-def started():
-    procs = []
-
+def started(spawn):
+    """`started(cmd, port, env)`: spawn (stopped by PID at the end) and wait for the port."""
     def start(cmd, port, env=None):
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        procs.append(proc)
+        proc = spawn(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(port, proc)
         return proc
-    try:
-        yield start
-    finally:
-        for proc in reversed(procs):
-            stop_pid(proc)
+    return start
 
 
 def outcome(value):

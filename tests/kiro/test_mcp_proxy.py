@@ -139,27 +139,22 @@ def test_messages_pass_byte_for_byte_and_malformed_ones_are_counted(exporter, ki
 
 
 def test_a_server_that_dies_is_a_dropped_session_and_its_exit_code_passes_through(kiro_env,
-                                                                                  spool):
+                                                                                  spool, spawn):
     import json
     code = ("import sys; sys.stdin.buffer.readline(); "
             "sys.stdout.write('{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":"
             "{\"protocolVersion\":\"2025-06-18\"}}\\n'); sys.stdout.flush(); "
             "sys.stdin.buffer.readline(); sys.exit(3)")
-    proc = subprocess.Popen([script("perfcycle-mcp-proxy"), "--server", "dies", "--",
-                             sys.executable, "-c", code], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=kiro_env)
-    try:
-        proc.stdin.write(b'{"jsonrpc":"2.0","id":0,"method":"initialize"}\n')
-        proc.stdin.flush()
-        assert b'"id":0' in proc.stdout.readline()
-        proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"tools/call",'
-                         b'"params":{"name":"t"}}\n')
-        proc.stdin.flush()
-        assert proc.wait(10) == 3
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    proc = spawn([script("perfcycle-mcp-proxy"), "--server", "dies", "--",
+                  sys.executable, "-c", code], stdin=subprocess.PIPE,
+                 stdout=subprocess.PIPE, env=kiro_env)
+    proc.stdin.write(b'{"jsonrpc":"2.0","id":0,"method":"initialize"}\n')
+    proc.stdin.flush()
+    assert b'"id":0' in proc.stdout.readline()
+    proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+                     b'"params":{"name":"t"}}\n')
+    proc.stdin.flush()
+    assert proc.wait(10) == 3
     events = [json.loads(line) for line in spool.read_text().splitlines()]
     conn = [e for e in events if e["type"] == "mcp.connection"]
     assert [c["outcome"] for c in conn] == ["success", "closed"] and conn[1]["dropped"] is True
