@@ -3,7 +3,7 @@
 A label fed from events (hook, server, tool...) can explode if a client sends ids or
 paths. Past the cap, new values fold into `other` and each fold is counted, so memory
 stays bounded and the operator can see that it happened
-(`kiro_exporter_cardinality_folded_total{label}`). Values seen before the cap keep
+(`kiro_exporter_cardinality_folded_total{label}`: metric updates folded). Values seen before the cap keep
 their own series. The guard is called with the ingest lock held.
 """
 
@@ -18,8 +18,8 @@ class Guard:
         self.seen: dict[str, set] = {}
         self.folded: dict[str, int] = {}
 
-    def admit(self, label: str, value: str) -> str:
-        """`value` itself if already known or under the cap, else `other` (counted)."""
+    def admit(self, label: str, value: str, n: int = 1) -> str:
+        """`value` itself if already known or under the cap, else `other` (`n` folds)."""
         s = self.seen.get(label)
         if s is None:
             s = self.seen[label] = set()
@@ -28,17 +28,5 @@ class Guard:
         if len(s) < self.max_values:
             s.add(value)
             return value
-        self.folded[label] = self.folded.get(label, 0) + 1
+        self.folded[label] = self.folded.get(label, 0) + n
         return OTHER
-
-    def checker(self, label: str):
-        """A fast closure for one label: known values cost one set lookup."""
-        s = self.seen.setdefault(label, set())
-        admit = self.admit
-
-        def check(value: str) -> str:
-            if value in s:
-                return value
-            return admit(label, value)
-
-        return check

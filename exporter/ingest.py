@@ -1,22 +1,22 @@
 """From raw bytes (HTTP body or tailed lines) to counted events, plus the self-metrics.
 
-Shared by every source so HTTP and files count, reject and report the same way. NDJSON
-is decoded with one `json.loads` over the lines joined into an array (one C call per
-batch instead of one per line); only if that fails are lines decoded one by one to name
-the bad one.
+Shared by every source so HTTP and files count, reject and report the same way. Decoding
+and type checks are `events.decode` (one C call per batch); `events.CHECKS` adds the
+rules types cannot express, before anything is counted.
 """
 
 from __future__ import annotations
 
-import json
 import threading
+from collections import Counter
 import time
 from dataclasses import dataclass, field
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from .events import EventError, validate
-from .metrics import Aggregator
+from . import events
+from .aggregate import Aggregator
+from .events import TYPE_NAMES, EventError
 
 MAX_ERRORS_REPORTED = 100
 
@@ -83,59 +83,30 @@ class SelfMetrics:
         return [a, r, g, f]
 
 
-def _event_type(ev) -> str:
-    t = ev.get("type") if type(ev) is dict else None
-    return t if type(t) is str and len(t) < 32 and t.isascii() else "unknown"
-
-
 class Ingestor:
     def __init__(self, agg: Aggregator, selfm: SelfMetrics, latency=None):
         self.agg = agg
         self.selfm = selfm
         self.latency = latency  # prometheus_client Histogram with a `source` label, or None
 
-    def decode(self, body: bytes, ndjson: bool) -> list:
-        """A list of decoded items; an undecodable NDJSON line becomes an EventError."""
-        if not ndjson:
-            data = json.loads(body)
-            return data if type(data) is list else [data]
-        lines = [ln for ln in body.split(b"\n") if ln.strip()]
-        if not lines:
-            return []
-        try:
-            data = json.loads(b"[" + b",".join(lines) + b"]")
-            if len(data) == len(lines):
-                return data
-        except ValueError:
-            pass
-        out = []
-        for ln in lines:
-            try:
-                out.append(json.loads(ln))
-            except ValueError as e:
-                out.append(EventError(None, f"invalid JSON: {e}", "invalid_json"))
-        return out
-
     def ingest(self, items: list, source: str) -> Result:
         t0 = time.perf_counter()
         res = Result()
-        good = []
         accepted: dict[str, int] = {}
         rejected: dict[tuple, int] = {}
-        for i, ev in enumerate(items):
-            try:
+        counts = Counter(map(type, items))
+        if EventError in counts:
+            for i, ev in enumerate(items):
                 if type(ev) is EventError:
-                    raise ev
-                t, fields = validate(ev)
-            except EventError as e:
-                res.rejected += 1
-                key = (_event_type(ev), e.reason)
-                rejected[key] = rejected.get(key, 0) + 1
-                if len(res.errors) < MAX_ERRORS_REPORTED:
-                    res.errors.append({"index": i, "field": e.field, "error": str(e)})
-                continue
-            good.append((t, fields))
-            accepted[t] = accepted.get(t, 0) + 1
+                    key = (ev.etype, ev.reason)
+                    rejected[key] = rejected.get(key, 0) + 1
+                    if len(res.errors) < MAX_ERRORS_REPORTED:
+                        res.errors.append({"index": i, "field": ev.field, "error": str(ev)})
+            res.rejected = counts.pop(EventError)
+            good = [ev for ev in items if type(ev) is not EventError]
+        else:
+            good = items
+        accepted = {TYPE_NAMES[t]: n for t, n in counts.items()}
         if good:
             self.agg.apply(good)
         res.accepted = len(good)
@@ -146,8 +117,4 @@ class Ingestor:
 
     def ingest_bytes(self, body: bytes, ndjson: bool, source: str) -> Result:
         """Decode and ingest; a body that is not JSON at all is one rejected item."""
-        try:
-            items = self.decode(body, ndjson)
-        except (ValueError, RecursionError) as e:
-            items = [EventError(None, f"invalid JSON: {e}", "invalid_json")]
-        return self.ingest(items, source)
+        return self.ingest(events.decode(body, ndjson), source)

@@ -1,10 +1,9 @@
-"""The exporter process: wiring of store, sources and collectors, and its HTTP server.
+"""The exporter process: wiring of store, sources and collectors, and its HTTP routes.
 
-The server is the stdlib `ThreadingHTTPServer` speaking HTTP/1.1 keep-alive with
-TCP_NODELAY and each response written in one `write`: without that, Nagle plus the
-client's delayed ACK stall every small response by ~40 ms on Linux. `/metrics` is the
-store's own renderer (fast, cached per family) followed by `generate_latest` over a
-private registry that holds self-metrics, derived KPIs and any extra collectors.
+`/metrics` is the store's own renderer (fast, cached per family) followed by
+`generate_latest` over a private registry that holds self-metrics, derived KPIs, config
+gauges and any extra collectors. The HTTP plumbing is `httpserver` (keep-alive,
+TCP_NODELAY, one write per response).
 """
 
 from __future__ import annotations
@@ -13,11 +12,8 @@ import hmac
 import importlib
 import json
 import logging
-import socket
-import socketserver
 import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -25,8 +21,10 @@ from prometheus_client.core import GaugeMetricFamily
 from .config import Config, ConfigError
 from .derived import Derived
 from .guard import Guard
+from .httpserver import Request, Response, Server
 from .ingest import Ingestor, SelfMetrics
-from .metrics import Aggregator, make_store
+from .aggregate import Aggregator
+from .metrics import make_store
 
 log = logging.getLogger("exporter")
 
@@ -76,7 +74,7 @@ class Exporter:
         self.ingestor = Ingestor(self.agg, self.selfm, latency)
         self.derived = Derived(cfg.prometheus_url, cfg.prometheus_timeout, cfg.refresh_interval,
                                self.guard)
-        self.agg.apply_one["optimization"] = lambda d, f: self.derived.add(f)
+        self.agg.on_optimization = self.derived.add
         self.registry.register(self.derived)
         self.registry.register(ConfigGauges(cfg))
         ProcessCollector(registry=self.registry)
@@ -105,12 +103,11 @@ class Exporter:
             self.registry.register(collector)
 
     def _seed_optimizations(self) -> None:
-        from .events import EventError, optimization
         for i, o in enumerate(self.cfg.optimizations):
-            try:
-                self.derived.add(optimization(o))
-            except EventError as e:
-                raise ConfigError(f"optimizations[{i}].{e.field}: {e}") from None
+            body = json.dumps(dict(o, type="optimization"), default=str).encode()
+            res = self.ingestor.ingest_bytes(body, False, "config")
+            if res.rejected:
+                raise ConfigError(f"optimizations[{i}]: {res.errors[0]['error']}")
 
     def metrics_text(self) -> bytes:
         return self.store.render().encode() + generate_latest(self.registry)
@@ -127,8 +124,7 @@ class Exporter:
         """Bind, start sources and the serving thread; return the bound address."""
         from .sources.filetail import FileTail
         host, port = self.cfg.host_port
-        self.httpd = _Server((host, port), Handler)
-        self.httpd.app = self
+        self.httpd = Server((host, port), self)
         if self.cfg.tls_cert_file:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -146,6 +142,51 @@ class Exporter:
         self.ready.set()
         return self.httpd.server_address[:2]
 
+    # ---- HTTP routes ------------------------------------------------------------------
+    def handle(self, req: Request, conn) -> Response:
+        if req.method == "GET":
+            if req.path == "/metrics":
+                return Response(200, self.metrics_text(), METRICS_CTYPE)
+            if req.path == "/-/healthy":
+                return Response(200, b"OK\n")
+            if req.path == "/-/ready":
+                ok = self.ready.is_set()
+                return Response(200 if ok else 503, b"OK\n" if ok else b"starting\n")
+            if req.path == "/":
+                return Response(200, b"<html><body><h1>perfcycle exporter</h1>"
+                                b"<a href='/metrics'>metrics</a></body></html>\n", "text/html")
+            return _json(404, {"error": "not found"})
+        if req.method != "POST":
+            return _json(405, {"error": "method not allowed"}, close=True,
+                         headers=(("Allow", "GET, POST"),))
+        if req.path != "/api/v1/events":
+            return _json(404, {"error": "not found"}, close=True)
+        return self._ingest(req, conn)
+
+    def _ingest(self, req: Request, conn) -> Response:
+        h = req.headers
+        if not self.check_token(h.get("authorization")):
+            return _json(401, {"error": "missing or invalid bearer token"}, close=True,
+                         headers=(("WWW-Authenticate", 'Bearer realm="perfcycle-exporter"'),))
+        if "transfer-encoding" in h:
+            return _json(411, {"error": "send a Content-Length, not chunked encoding"},
+                         close=True)
+        length = h.get("content-length")
+        if length is None or not length.isdigit():
+            return _json(411, {"error": "Content-Length required"}, close=True)
+        n = int(length)
+        limit = self.cfg.max_body_bytes
+        if n > limit:
+            return _json(413, {"error": f"body of {n} bytes exceeds the limit of {limit} bytes"},
+                         close=True)
+        conn.continue_100(req)
+        body = req.rfile.read(n)
+        if len(body) < n:
+            return _json(400, {"error": "body shorter than Content-Length"}, close=True)
+        ctype = h.get("content-type", "").partition(";")[0].strip().lower()
+        res = self.ingestor.ingest_bytes(body, ctype in NDJSON_TYPES, "http")
+        return _json(200 if res.rejected == 0 else 400, res.body())
+
     def stop(self) -> None:
         """Stop serving, then sources (each writes its final checkpoint)."""
         if self.httpd is not None:
@@ -156,94 +197,13 @@ class Exporter:
         self.derived.stop()
 
 
+def _json(status: int, obj, close: bool = False, headers: tuple = ()) -> Response:
+    return Response(status, json.dumps(obj).encode(), JSON_CTYPE, headers, close)
+
+
 def _load_plugin(spec: str):
     mod, _, attr = spec.partition(":")
     try:
         return getattr(importlib.import_module(mod), attr or "collector")
     except (ImportError, AttributeError) as e:
         raise ConfigError(f"collectors: cannot load {spec!r}: {e}") from None
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def server_bind(self):
-        # skip HTTPServer's getfqdn(): a reverse DNS lookup we never need
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def handle_error(self, request, client_address):
-        log.debug("connection error from %s", client_address, exc_info=True)
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "perfcycle-exporter"
-    timeout = 60  # idle keep-alive connections are closed after this
-
-    def setup(self):
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, fmt, *args):  # no per-request logs; never log headers
-        pass
-
-    def _reply(self, code: int, body: bytes, ctype: str = JSON_CTYPE, extra: str = ""):
-        reason = self.responses.get(code, ("",))[0]
-        head = (f"HTTP/1.1 {code} {reason}\r\nContent-Type: {ctype}\r\n"
-                f"Content-Length: {len(body)}\r\n{extra}")
-        if self.close_connection:
-            head += "Connection: close\r\n"
-        self.wfile.write(head.encode("latin-1") + b"\r\n" + body)
-
-    def _json(self, code: int, obj, extra: str = "", close: bool = False):
-        if close:
-            self.close_connection = True
-        self._reply(code, json.dumps(obj).encode(), JSON_CTYPE, extra)
-
-    def do_GET(self):
-        app = self.server.app
-        path = self.path.split("?", 1)[0]
-        if path == "/metrics":
-            self._reply(200, app.metrics_text(), METRICS_CTYPE)
-        elif path == "/-/healthy":
-            self._reply(200, b"OK\n", "text/plain")
-        elif path == "/-/ready":
-            ok = app.ready.is_set()
-            self._reply(200 if ok else 503, b"OK\n" if ok else b"starting\n", "text/plain")
-        elif path == "/":
-            self._reply(200, b"<html><body><h1>perfcycle exporter</h1>"
-                        b"<a href='/metrics'>metrics</a></body></html>\n", "text/html")
-        else:
-            self._json(404, {"error": "not found"})
-
-    def do_POST(self):
-        app = self.server.app
-        if self.path.split("?", 1)[0] != "/api/v1/events":
-            return self._json(404, {"error": "not found"}, close=True)
-        if not app.check_token(self.headers.get("Authorization")):
-            return self._json(401, {"error": "missing or invalid bearer token"},
-                              'WWW-Authenticate: Bearer realm="perfcycle-exporter"\r\n', True)
-        if self.headers.get("Transfer-Encoding"):
-            return self._json(411, {"error": "send a Content-Length, not chunked encoding"},
-                              close=True)
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            return self._json(411, {"error": "Content-Length required"}, close=True)
-        n = int(length)
-        if n > app.cfg.max_body_bytes:
-            return self._json(413, {"error": f"body of {n} bytes exceeds the limit of "
-                                             f"{app.cfg.max_body_bytes} bytes"}, close=True)
-        body = self.rfile.read(n)
-        if len(body) < n:
-            self.close_connection = True
-            return
-        ctype = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-        res = app.ingestor.ingest_bytes(body, ctype in NDJSON_TYPES, "http")
-        self._json(200 if res.rejected == 0 else 400, res.body())
-
-    def do_PUT(self):
-        self._json(405, {"error": "use POST"}, "Allow: POST\r\n", True)
-
-    do_DELETE = do_PATCH = do_PUT
