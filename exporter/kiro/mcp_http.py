@@ -137,8 +137,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _proxy(self, with_body: bool) -> None:
         app = self.server.app
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self._read_body()
         sid = self.headers.get("Mcp-Session-Id")
         tracker = app.sessions.for_request(sid)
         now = time.monotonic()
@@ -169,6 +168,21 @@ class Handler(BaseHTTPRequestHandler):
             conn.close()
             if not sid:
                 app.sessions.settle(tracker, new_sid)
+
+    def _read_body(self) -> bytes:
+        """The request body, from a Content-Length or chunked transfer encoding."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass                 # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
 
     def _fail(self, tracker: Tracker, body: bytes, status: int) -> None:
         with self.server.app.sessions.lock:

@@ -110,3 +110,34 @@ def test_unreachable_upstream_is_a_502_and_a_failed_handshake(started, kiro_env,
             "outcome": "failure"} in events
     assert any(e.get("error_code") == "http_502" and e["method"] == "initialize"
                for e in events)
+
+
+def test_sse_parser_joins_data_lines_across_chunks_and_line_endings():
+    from exporter.kiro.mcp_http import SSEParser
+    got = []
+    p = SSEParser(lambda data, now: got.append(data))
+    stream = (b"event: message\r\nid: 1\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\n"
+              b": comment\n\ndata:{\"b\":2}\n\n")
+    for i in range(0, len(stream), 7):
+        p.feed(stream[i:i + 7], 0.0)
+    assert got == [b'{"a":\n1}', b'{"b":2}']
+
+
+def test_chunked_request_bodies_are_forwarded(started, kiro_env, spool):
+    import http.client
+    import json
+    up, local = free_port(), free_port()
+    started([sys.executable, str(HERE / "mcp_server.py"), "http", str(up)], up)
+    started([script("perfcycle-mcp-proxy"), "--server", "chunky", "--url",
+             f"http://127.0.0.1:{up}/mcp", "--listen", f"127.0.0.1:{local}"], local,
+            env=kiro_env)
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}}).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", local, timeout=10)
+    conn.request("POST", "/mcp", body=iter([body[:20], body[20:]]), encode_chunked=True,
+                 headers={"Content-Type": "application/json",
+                          "Accept": "application/json, text/event-stream"})
+    resp = conn.getresponse()
+    assert resp.status == 200 and b'"protocolVersion"' in resp.read()
+    assert resp.getheader("Mcp-Session-Id")
