@@ -44,6 +44,24 @@ def spool_path(explicit: str | None = None) -> str:
     return explicit or os.environ.get("PERFCYCLE_SPOOL") or default_spool_path()
 
 
+def split_command(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Our options before the first `--`, the wrapped command (untouched) after it."""
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return argv, []
+
+
+def add_flags(parser) -> None:
+    """`--exporter` and `--spool`, shared by the hook wrapper and the MCP proxy."""
+    parser.add_argument("--exporter", default=None,
+                        help=f"exporter URL (env PERFCYCLE_EXPORTER_URL, "
+                             f"default {DEFAULT_EXPORTER_URL})")
+    parser.add_argument("--spool", default=None,
+                        help="NDJSON spool used when the exporter is unreachable (env "
+                             "PERFCYCLE_SPOOL, default ~/.cache/perfcycle/spool/kiro-events.ndjson)")
+
+
 def encode(events: list[dict]) -> bytes:
     """NDJSON: one compact JSON object per line, each line ending in a newline."""
     return b"".join(json.dumps(e, separators=(",", ":")).encode() + b"\n" for e in events)

@@ -40,11 +40,7 @@ MAX_NAME = 128
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Options before `--`, the hook command after it (everything after is untouched)."""
-    if "--" in argv:
-        i = argv.index("--")
-        opts, command = argv[:i], argv[i + 1:]
-    else:
-        opts, command = argv, []
+    opts, command = delivery.split_command(argv)
     p = argparse.ArgumentParser(
         prog="perfcycle-hook-exec",
         description="Run a Kiro hook command unchanged and record a hook.execution event.",
@@ -57,12 +53,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="seconds before the command's process group is killed (default 60)")
     p.add_argument("--kill-after", type=float, default=DEFAULT_KILL_AFTER,
                    help="seconds between SIGTERM and SIGKILL on timeout (default 2)")
-    p.add_argument("--exporter", default=None,
-                   help=f"exporter URL (env PERFCYCLE_EXPORTER_URL, "
-                        f"default {delivery.DEFAULT_EXPORTER_URL})")
-    p.add_argument("--spool", default=None,
-                   help="NDJSON spool used when the exporter is unreachable "
-                        "(env PERFCYCLE_SPOOL, default ~/.cache/perfcycle/spool/kiro-events.ndjson)")
+    delivery.add_flags(p)
     args = p.parse_args(opts)
     if not command:
         p.error("no command given: perfcycle-hook-exec --name NAME -- COMMAND [ARGS...]")

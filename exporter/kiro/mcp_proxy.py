@@ -97,32 +97,11 @@ class StdioProxy:
                 method(line, now)
         return sink
 
-    def _client_to_server(self) -> None:
-        split = LineSplitter(self._track(self.tracker.from_client))
-        out = self.child.stdin.fileno()
-        while True:
-            try:
-                chunk = os.read(self.stdin_fd, READ_SIZE)
-            except OSError:
-                chunk = b""
-            now = time.monotonic()
-            if not chunk:
-                split.finish(now)
-                break
-            split.feed(chunk, now)
-            try:
-                _write_all(out, chunk)
-            except OSError:            # server gone: keep draining the client's side
-                continue
-        self.client_eof.set()
-        try:
-            self.child.stdin.close()
-        except OSError:
-            pass
-
-    def _server_to_client(self) -> None:
-        split = LineSplitter(self._track(self.tracker.from_server))
-        src = self.child.stdout.fileno()
+    @staticmethod
+    def _pump(src: int, dst: int, split: LineSplitter, inspect_first: bool) -> None:
+        """Copy src to dst chunk by chunk until EOF, showing each chunk to `split` before
+        (client side) or after (server side) it is written. A dead peer is not fatal:
+        reading goes on, so the other process never blocks on a full pipe."""
         while True:
             try:
                 chunk = os.read(src, READ_SIZE)
@@ -131,12 +110,28 @@ class StdioProxy:
             now = time.monotonic()
             if not chunk:
                 split.finish(now)
-                break
+                return
+            if inspect_first:
+                split.feed(chunk, now)
             try:
-                _write_all(self.stdout_fd, chunk)
-            except OSError:            # client gone: keep reading so the server never blocks
+                _write_all(dst, chunk)
+            except OSError:
                 pass
-            split.feed(chunk, now)
+            if not inspect_first:
+                split.feed(chunk, now)
+
+    def _client_to_server(self) -> None:
+        self._pump(self.stdin_fd, self.child.stdin.fileno(),
+                   LineSplitter(self._track(self.tracker.from_client)), inspect_first=True)
+        self.client_eof.set()
+        try:
+            self.child.stdin.close()
+        except OSError:
+            pass
+
+    def _server_to_client(self) -> None:
+        self._pump(self.child.stdout.fileno(), self.stdout_fd,
+                   LineSplitter(self._track(self.tracker.from_server)), inspect_first=False)
 
     def _sweep(self) -> None:
         interval = min(0.5, self.tracker.timeout / 4)
@@ -191,11 +186,7 @@ class StdioProxy:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    if "--" in argv:
-        i = argv.index("--")
-        opts, command = argv[:i], argv[i + 1:]
-    else:
-        opts, command = argv, []
+    opts, command = delivery.split_command(argv)
     p = argparse.ArgumentParser(
         prog="perfcycle-mcp-proxy",
         description="Forward MCP JSON-RPC unchanged and record per-method latency and outcome.")
@@ -208,8 +199,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--initialize-timeout", type=float, default=120.0,
                    help="seconds the initialize handshake may take, server start-up included "
                         "(default 120)")
-    p.add_argument("--exporter", default=None, help="exporter URL (env PERFCYCLE_EXPORTER_URL)")
-    p.add_argument("--spool", default=None, help="NDJSON spool (env PERFCYCLE_SPOOL)")
+    delivery.add_flags(p)
     args = p.parse_args(opts)
     if bool(command) == bool(args.url):
         p.error("give either -- COMMAND ARGS... (stdio server) or --url URL (HTTP server)")
