@@ -141,3 +141,48 @@ def test_chunked_request_bodies_are_forwarded(started, kiro_env, spool):
     resp = conn.getresponse()
     assert resp.status == 200 and b'"protocolVersion"' in resp.read()
     assert resp.getheader("Mcp-Session-Id")
+
+
+def test_a_forgotten_session_is_a_drop_and_the_next_handshake_a_reconnect(started, kiro_env,
+                                                                          spool, spawn):
+    """The server restarts and answers the old session id with 404, as the spec says."""
+    import http.client
+    import json
+    up, local = free_port(), free_port()
+    server = [sys.executable, str(HERE / "mcp_server.py"), "http", str(up)]
+    first = started(server, up)
+    started([script("perfcycle-mcp-proxy"), "--server", "flaky", "--url",
+             f"http://127.0.0.1:{up}/mcp", "--listen", f"127.0.0.1:{local}"], local,
+            env=kiro_env)
+    init = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}}).encode()
+    headers = {"Content-Type": "application/json",
+               "Accept": "application/json, text/event-stream"}
+
+    def post(body, sid=None):
+        conn = http.client.HTTPConnection("127.0.0.1", local, timeout=10)
+        conn.request("POST", "/mcp", body=body,
+                     headers=dict(headers, **({"Mcp-Session-Id": sid} if sid else {})))
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, resp.getheader("Mcp-Session-Id")
+
+    status, sid = post(init)
+    assert status == 200 and sid
+    first.terminate()
+    first.wait(10)
+    started(server, up)
+    status, _ = post(b'{"jsonrpc":"2.0","id":2,"method":"tools/list"}', sid)
+    assert status == 404
+    assert post(init)[0] == 200
+    deadline = time.monotonic() + 5
+    conns = []
+    while time.monotonic() < deadline and len(conns) < 3:
+        time.sleep(0.1)
+        events = [json.loads(x) for x in spool.read_text().splitlines()] if spool.exists() else []
+        conns = [e for e in events if e["type"] == "mcp.connection"]
+    assert [(c["outcome"], c.get("dropped")) for c in conns] == [
+        ("success", None), ("closed", True), ("success", None)]
+    assert any(e.get("error_code") == "http_404" and e["method"] == "tools/list"
+               for e in events)
