@@ -89,6 +89,7 @@ class StdioProxy:
         self.client_eof = threading.Event()
         self.done = threading.Event()
         self.cpu_reported = 0.0
+        self.stopping = False             # we were told to stop: the end is no drop
         self.child: subprocess.Popen | None = None
 
     def _track(self, method):
@@ -146,11 +147,14 @@ class StdioProxy:
                 if usage is not None:
                     self._process_event(usage[0], usage[1])
 
-    def _process_event(self, cpu_total: float, rss: int) -> None:
+    def _process_event(self, cpu_total: float, rss: int | None) -> None:
+        """CPU as a delta since the last report (the exporter sums a counter)."""
         delta = max(cpu_total - self.cpu_reported, 0.0)
         self.cpu_reported = max(cpu_total, self.cpu_reported)
-        self.sender.emit({"type": "mcp.process", "server": self.server,
-                          "cpu_seconds": round(delta, 6), "rss_bytes": rss})
+        ev = {"type": "mcp.process", "server": self.server, "cpu_seconds": round(delta, 6)}
+        if rss is not None:
+            ev["rss_bytes"] = rss
+        self.sender.emit(ev)
 
     def run(self) -> int:
         try:
@@ -172,13 +176,14 @@ class StdioProxy:
         threads[1].join(timeout=5)       # everything the server wrote reaches the client
         now = time.monotonic()
         self.done.set()
-        self._process_event(usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
-        with self.lock:
-            self.tracker.close(now, dropped=not self.client_eof.is_set())
+        self._process_event(usage.ru_utime + usage.ru_stime, None)  # gone: no resident memory
+        with self.lock:   # a drop: the server ended while the client still wanted it
+            self.tracker.close(now, dropped=not (self.client_eof.is_set() or self.stopping))
         code = self.child.returncode
         return code if code >= 0 else 128 - code
 
     def _stop_child(self, sig: int) -> None:
+        self.stopping = True
         try:
             self.child.send_signal(sig)
         except OSError:

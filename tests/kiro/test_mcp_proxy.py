@@ -168,3 +168,22 @@ def test_a_server_that_dies_is_a_dropped_session_and_its_exit_code_passes_throug
 def test_usage_errors(argv):
     res = subprocess.run([script("perfcycle-mcp-proxy"), *argv], capture_output=True, timeout=10)
     assert res.returncode == 2 and b"usage" in res.stderr
+
+
+def test_stopping_the_proxy_stops_the_server_and_is_no_drop(kiro_env, spool, spawn):
+    import json
+    import signal
+    code = ("import sys\nfor line in sys.stdin.buffer:\n"
+            "    sys.stdout.write('{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{}}\\n')\n"
+            "    sys.stdout.flush()\n")
+    proc = spawn([script("perfcycle-mcp-proxy"), "--server", "stopped", "--",
+                  sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                 env=kiro_env)
+    proc.stdin.write(b'{"jsonrpc":"2.0","id":0,"method":"initialize"}\n')
+    proc.stdin.flush()
+    assert proc.stdout.readline() == b'{"jsonrpc":"2.0","id":0,"result":{}}\n'
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 128 + signal.SIGTERM      # the server's own fate, passed through
+    events = [json.loads(line) for line in spool.read_text().splitlines()]
+    closed = [e for e in events if e["type"] == "mcp.connection" and e["outcome"] == "closed"]
+    assert closed and closed[0]["dropped"] is False
