@@ -121,8 +121,32 @@ def _killpg(pgid: int, sig: int) -> None:
         pass
 
 
+class _Forwarder:
+    """Forwards the signals Kiro sends the wrapper to the command's process group.
+    Installed before the command starts: a signal that arrives before the group exists
+    is held and sent the moment it does, so an early cancel never orphans the hook."""
+
+    def __init__(self):
+        self.pgid: int | None = None
+        self.held: list[int] = []
+        for sig in FORWARDED:
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, sig, _frame) -> None:
+        if self.pgid is None:
+            self.held.append(sig)
+        else:
+            _killpg(self.pgid, sig)
+
+    def attach(self, pgid: int) -> None:
+        self.pgid = pgid
+        while self.held:
+            _killpg(pgid, self.held.pop(0))
+
+
 def run(args: argparse.Namespace) -> tuple[dict, int, int | None]:
     """Run the command; -> (event, exit code, signal to re-raise or None)."""
+    forward = _Forwarder()
     start = time.monotonic()
     try:
         child = subprocess.Popen(args.command, process_group=0)
@@ -131,10 +155,8 @@ def run(args: argparse.Namespace) -> tuple[dict, int, int | None]:
     except OSError:
         code = EXIT_CANNOT_EXECUTE
     else:
-        pgid = child.pid
-        for sig in FORWARDED:
-            signal.signal(sig, lambda s, _f: _killpg(pgid, s))
-        dog = _Watchdog(pgid, args.timeout, args.kill_after)
+        forward.attach(child.pid)
+        dog = _Watchdog(child.pid, args.timeout, args.kill_after)
         _, status, usage = os.wait4(child.pid, 0)
         dog.stop()
         child.returncode = os.waitstatus_to_exitcode(status)  # already reaped

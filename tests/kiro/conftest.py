@@ -123,6 +123,21 @@ def spawn():
 
 
 @pytest.fixture
+def process_groups():
+    """A list to add process-group ids to; each group still alive at the end is killed.
+    For the grandchildren a wrapped hook runs in a group of its own."""
+    groups: list[int] = []
+    try:
+        yield groups
+    finally:
+        for pgid in groups:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+@pytest.fixture
 def make_exporter(tmp_path):
     """`make_exporter(spool, port=None, args=())`: a started exporter, stopped at the end."""
     made = []

@@ -53,12 +53,18 @@ def test_wrapper_is_transparent_and_reports_the_outcome(name, shell, code, outco
     assert exporter.value("kiro_hook_max_resident_memory_bytes", hook=name) > 0
 
 
-def test_timeout_kills_the_process_group_and_exits_124(kiro_env, exporter, tmp_path):
-    pidfile = tmp_path / "grandchild.pid"
+def test_timeout_kills_the_process_group_and_exits_124(kiro_env, exporter, tmp_path,
+                                                       process_groups):
+    pidfile, pgidfile = tmp_path / "grandchild.pid", tmp_path / "hook.pgid"
     env = dict(kiro_env, PERFCYCLE_EXPORTER_URL=exporter.url)
     start = time.monotonic()
-    res = run([script("perfcycle-hook-exec"), "--name", "slow", "--timeout", "0.5", "--",
-               "sh", "-c", f"sleep 30 & echo $! > {pidfile}; echo started; wait"], env)
+    try:
+        res = run([script("perfcycle-hook-exec"), "--name", "slow", "--timeout", "0.5", "--",
+                   "sh", "-c", f"echo $$ > {pgidfile}; sleep 30 & echo $! > {pidfile}; "
+                   "echo started; wait"], env)
+    finally:
+        if pgidfile.exists():
+            process_groups.append(int(pgidfile.read_text()))
     elapsed = time.monotonic() - start
     assert res.returncode == 124 and res.stdout == b"started\n"
     assert elapsed < 5
@@ -147,13 +153,16 @@ def test_delivery_over_http_takes_milliseconds(exporter, tmp_path):
     assert not (tmp_path / "s").exists()
 
 
-def test_signals_sent_to_the_wrapper_reach_the_hook(kiro_env, spool, tmp_path, spawn):
+def test_signals_sent_to_the_wrapper_reach_the_hook(kiro_env, spool, tmp_path, spawn,
+                                                    process_groups):
     marker = tmp_path / "got-term"
     proc = spawn([script("perfcycle-hook-exec"), "--name", "sig", "--", "sh", "-c",
-                             f"trap 'echo term > {marker}; exit 143' TERM; "
-                             "echo ready; while :; do sleep 0.05; done"],
+                  f"trap 'echo term > {marker}; exit 143' TERM; "
+                  "echo ready $$; while :; do sleep 0.05; done"],
                  stdout=subprocess.PIPE, env=kiro_env)
-    assert proc.stdout.readline() == b"ready\n"
+    ready, pgid = proc.stdout.readline().split()
+    process_groups.append(int(pgid))           # the hook leads its own process group
+    assert ready == b"ready"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(10) == 143
     assert marker.read_text() == "term\n"
