@@ -271,6 +271,13 @@ def bench_single(seconds: float, n_rounds: int) -> dict:
 
 # ---- 3. /metrics latency -----------------------------------------------------------------
 def generate_latest_time(n: int, reps: int) -> float:
+    """Median seconds of `generate_latest` alone, in a process pinned to the servers' CPU."""
+    out = subprocess.run([sys.executable, __file__, "--time-generate-latest", str(n), str(reps)],
+                         capture_output=True, text=True, check=True, preexec_fn=_pin_server)
+    return float(out.stdout)
+
+
+def _generate_latest_time(n: int, reps: int) -> float:
     from prometheus_client import CollectorRegistry, Counter, generate_latest
     reg = CollectorRegistry()
     c = Counter("kiro_autonomy_tasks", "Automated tasks by final state.", ["task", "outcome"],
@@ -412,6 +419,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--time-generate-latest", nargs=2, type=int, help=argparse.SUPPRESS)
     p.add_argument("--nodelay", action=argparse.BooleanOptionalAction, default=True,
                    help=argparse.SUPPRESS)
     p.add_argument("--seconds", type=float, default=6,
@@ -425,6 +433,9 @@ def main() -> int:
     a = p.parse_args()
     if a.serve_baseline:
         serve_baseline(a.nodelay)
+        return 0
+    if a.time_generate_latest:
+        print(_generate_latest_time(*a.time_generate_latest))
         return 0
     os.sched_setaffinity(0, {CLIENT_CPU})
     only = set(a.only.split(","))

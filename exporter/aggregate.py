@@ -23,15 +23,13 @@ TASK_CANON = {"failure": "failed", "cancelled": "canceled"}
 
 
 def _obs(d: dict, key: tuple, bounds: tuple, v: float) -> None:
-    h = d.get(key)
-    if h is None:
-        h = d[key] = [0] * (len(bounds) + 2)
+    h = d[key]  # a defaultdict: see Store._fresh_delta
     h[bisect_left(bounds, v)] += 1
     h[-1] += v
 
 
 def _inc(d: dict, key, n=1) -> None:
-    d[key] = d.get(key, 0) + n
+    d[key] += n
 
 
 class Aggregator:
@@ -73,7 +71,6 @@ class Aggregator:
         hist = d["kiro_hook_execution_duration_seconds"]
         cpu, rss = d["kiro_hook_cpu_seconds"], d["kiro_hook_max_resident_memory_bytes"]
         dets, manual = d["kiro_hook_detections"], d["kiro_manual_interventions"]
-        nb = len(HOOK_BUCKETS) + 2
         for ev in evs:
             hook, trigger, outcome = ev.hook, ev.trigger, ev.outcome
             if hook not in sh:
@@ -82,25 +79,21 @@ class Aggregator:
                 trigger = admit("trigger", trigger)
             if outcome == "failed":
                 outcome = "failure"
-            key = (hook, trigger, outcome)
-            execs[key] = execs.get(key, 0) + 1
+            execs[(hook, trigger, outcome)] += 1
             v = ev.duration_seconds
             if v is not None:
-                key = (hook, trigger)
-                h = hist.get(key)
-                if h is None:
-                    h = hist[key] = [0] * nb
+                h = hist[(hook, trigger)]
                 h[bisect_left(HOOK_BUCKETS, v)] += 1
                 h[-1] += v
             v = ev.cpu_seconds
             if v is not None:
-                cpu[(hook,)] = cpu.get((hook,), 0) + v
+                cpu[(hook,)] += v
             if ev.max_rss_bytes is not None:
                 rss[(hook,)] = ev.max_rss_bytes
             if ev.manual_intervention:
-                _inc(manual, ("hook",))
+                manual[("hook",)] += 1
             if ev.detection is not None:
-                _inc(dets, (hook, ev.detection))
+                dets[(hook, ev.detection)] += 1
 
     def _mcp_requests(self, d, evs):
         ss, admit = self._label("server")
@@ -109,7 +102,6 @@ class Aggregator:
         se, _ = self._label("error_type")
         hist, errors = d["mcp_client_operation_duration_seconds"], d["kiro_mcp_request_errors"]
         cache, batch = d["kiro_mcp_cache_requests"], d["kiro_mcp_batch_size"]
-        nb = len(MCP_OP_BUCKETS) + 2
         for ev in evs:
             server, method = ev.server, ev.method
             if server not in ss:
@@ -126,24 +118,22 @@ class Aggregator:
             if etype:
                 if etype not in se:
                     etype = admit("error_type", etype)
-                key = (server, method, etype)
-                errors[key] = errors.get(key, 0) + 1
+                errors[(server, method, etype)] += 1
             v = ev.duration_seconds
             if v is not None:
                 tool = ev.tool
                 if tool not in stool:
                     tool = admit("gen_ai_tool_name", tool)
-                key = (server, method, tool, etype)
-                h = hist.get(key)
-                if h is None:
-                    h = hist[key] = [0] * nb
+                h = hist[(server, method, tool, etype)]
                 h[bisect_left(MCP_OP_BUCKETS, v)] += 1
                 h[-1] += v
             if ev.cache is not None:
-                key = (server, ev.cache)
-                cache[key] = cache.get(key, 0) + 1
-            if ev.batch_size is not None:
-                _obs(batch, (server,), BATCH_BUCKETS, ev.batch_size)
+                cache[(server, ev.cache)] += 1
+            v = ev.batch_size
+            if v is not None:
+                h = batch[(server,)]
+                h[bisect_left(BATCH_BUCKETS, v)] += 1
+                h[-1] += v
             if ev.manual_intervention:
                 _inc(d["kiro_manual_interventions"], ("mcp",))
 

@@ -98,7 +98,12 @@ class Handler(socketserver.StreamRequestHandler):
         if close:
             head.append("Connection: close\r\n")
         head.append("\r\n")
-        self.wfile.write("".join(head).encode("latin-1") + resp.body)
+        data = "".join(head).encode("latin-1")
+        if len(resp.body) < 65536:
+            self.wfile.write(data + resp.body)  # one segment: no Nagle/delayed-ACK stall
+        else:
+            self.wfile.write(data)  # big bodies: spare a copy
+            self.wfile.write(resp.body)
         return not close
 
     def continue_100(self, req: Request) -> None:
@@ -117,7 +122,11 @@ class Handler(socketserver.StreamRequestHandler):
                     return
                 if req is None:
                     return
-                resp = app.handle(req, self)
+                try:
+                    resp = app.handle(req, self)
+                except Exception:  # a bug must not kill the connection silently
+                    log.exception("error handling %s %s", req.method, req.path)
+                    resp = Response(500, b"internal error\n", close=True)
                 if not self.send(resp, req.keep_alive):
                     return
         except (ConnectionError, TimeoutError, socket.timeout, OSError) as e:

@@ -110,7 +110,7 @@ class Exporter:
                 raise ConfigError(f"optimizations[{i}]: {res.errors[0]['error']}")
 
     def metrics_text(self) -> bytes:
-        return self.store.render().encode() + generate_latest(self.registry)
+        return self.store.render() + generate_latest(self.registry)
 
     def check_token(self, header: str | None) -> bool:
         if self.token is None:

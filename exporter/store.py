@@ -4,8 +4,9 @@ Why not `Counter.labels().inc()` per event: each call takes a lock and walks the
 machinery, which caps ingest far below what one core can parse. Here ingest adds into a
 *delta* (dicts keyed by label tuples) under one lock per batch; a scrape swaps the delta
 for an empty one (O(1) under the lock), folds it into the running totals and renders
-outside the ingest lock. So a scrape of 100k series never stalls ingest for long, and
-each family's text is cached until a delta touches it.
+outside the ingest lock. So a scrape of 100k series never stalls ingest for long. The
+text of each series is kept and re-rendered only when a delta touches it; a family's
+text is re-joined only when one of its series changed.
 
 The renderer writes the Prometheus text format 0.0.4 itself (label strings escaped once
 per series and cached). `collect()` also offers the same data as fresh
@@ -16,6 +17,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import defaultdict
+from functools import partial
+from operator import mul
 from dataclasses import dataclass, field
 
 from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
@@ -33,8 +37,8 @@ class Family:
     buckets: tuple[float, ...] = ()
     # running totals (scrape side only) and render cache
     total: dict = field(default_factory=dict)
-    label_text: dict = field(default_factory=dict)
-    text: str = ""
+    lines: dict = field(default_factory=dict)  # rendered text per series
+    text: bytes = b""
     dirty: bool = True
 
     def __post_init__(self):
@@ -79,7 +83,17 @@ class Store:
         self.delta = self._fresh_delta()
 
     def _fresh_delta(self) -> dict:
-        return {name: {} for name in self.families}
+        """Counters default to 0 and histograms to empty bucket lists, so the hot path
+        is `d[key] += 1` without a lookup-then-store."""
+        out = {}
+        for name, f in self.families.items():
+            if f.kind == "counter":
+                out[name] = defaultdict(int)
+            elif f.kind == "histogram":
+                out[name] = defaultdict(partial(mul, [0], len(f.buckets) + 2))
+            else:
+                out[name] = {}
+        return out
 
     # ---- ingest side (caller holds ingest_lock) -------------------------------------
     def set_total(self, name: str, key: tuple, value: float) -> None:
@@ -87,10 +101,13 @@ class Store:
         with self.scrape_lock:
             fam = self.families[name]
             fam.total[key] = value
+            fam.lines[key] = self._line(fam, key, value)
             fam.dirty = True
 
     # ---- scrape side -----------------------------------------------------------------
     def _fold(self) -> None:
+        """Swap the delta out (O(1) under the ingest lock), add it to the totals and
+        re-render only the series it touched."""
         with self.ingest_lock:
             delta, self.delta = self.delta, self._fresh_delta()
         for name, d in delta.items():
@@ -98,61 +115,52 @@ class Store:
                 continue
             fam = self.families[name]
             fam.dirty = True
-            tot = fam.total
+            tot, lines, line = fam.total, fam.lines, self._line
             if fam.kind == "counter":
                 for k, v in d.items():
-                    tot[k] = tot.get(k, 0) + v
+                    tot[k] = v = tot.get(k, 0) + v
+                    lines[k] = line(fam, k, v)
             elif fam.kind == "gauge":
-                tot.update(d)
+                for k, v in d.items():
+                    tot[k] = v
+                    lines[k] = line(fam, k, v)
             else:
                 for k, h in d.items():
                     t = tot.get(k)
                     if t is None:
-                        tot[k] = h
+                        tot[k] = t = h
                     else:
                         for i, c in enumerate(h):
                             t[i] += c
+                    lines[k] = line(fam, k, t)
 
-    def _label_text(self, fam: Family, key: tuple) -> str:
-        s = fam.label_text.get(key)
-        if s is None:
-            s = ",".join(f'{n}="{escape_label(v)}"' for n, v in zip(fam.labels, key))
-            fam.label_text[key] = s
-        return s
-
-    def _render(self, fam: Family) -> str:
-        out = [fam.header]
+    @staticmethod
+    def _line(fam: Family, key: tuple, v) -> str:
+        """The text of one series (all bucket, sum and count lines for a histogram)."""
+        s = ",".join(f'{n}="{escape_label(x)}"' for n, x in zip(fam.labels, key))
         name = fam.sample
-        lt = self._label_text
         if fam.kind != "histogram":
-            for k, v in fam.total.items():
-                s = lt(fam, k)
-                out.append(f"{name}{{{s}}} {_fmt(v)}\n" if s else f"{name} {_fmt(v)}\n")
-        else:
-            les = fam.le_text
-            nb = len(les)
-            for k, h in fam.total.items():
-                s = lt(fam, k)
-                pre = f"{name}_bucket{{{s}," if s else f"{name}_bucket{{"
-                acc = 0
-                for i in range(nb):
-                    acc += h[i]
-                    out.append(f'{pre}le="{les[i]}"}} {acc}\n')
-                lab = f"{{{s}}}" if s else ""
-                out.append(f"{name}_sum{lab} {_fmt(h[nb])}\n{name}_count{lab} {acc}\n")
+            return f"{name}{{{s}}} {_fmt(v)}\n" if s else f"{name} {_fmt(v)}\n"
+        pre = f"{name}_bucket{{{s}," if s else f"{name}_bucket{{"
+        out, acc = [], 0
+        for le, c in zip(fam.le_text, v):
+            acc += c
+            out.append(f'{pre}le="{le}"}} {acc}\n')
+        lab = f"{{{s}}}" if s else ""
+        out.append(f"{name}_sum{lab} {_fmt(v[-1])}\n{name}_count{lab} {acc}\n")
         return "".join(out)
 
-    def render(self) -> str:
-        """Text format of every family; unchanged families come from the cache."""
+    def render(self) -> bytes:
+        """Text format (UTF-8) of every family; unchanged families come from the cache."""
         with self.scrape_lock:
             self._fold()
             parts = []
             for fam in self.families.values():
                 if fam.dirty:
-                    fam.text = self._render(fam)
+                    fam.text = (fam.header + "".join(fam.lines.values())).encode()
                     fam.dirty = False
                 parts.append(fam.text)
-            return "".join(parts)
+            return b"".join(parts)
 
     def collect(self):
         """The same data as fresh prometheus_client families (a Collector's interface)."""

@@ -120,3 +120,17 @@ def test_an_unreachable_prometheus_shows_as_errors_and_metrics_still_work(start_
     r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                        text=True, timeout=30)
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
+def test_optimizations_from_the_config_file_are_measured_too(start_exporter, prometheus,
+                                                             wait_for, tmp_path):
+    import yaml
+    opt = {k: v for k, v in OPT.items() if k != "type"}
+    opt["applied_at"] = datetime.fromtimestamp(APPLIED, timezone.utc)  # a YAML timestamp
+    (tmp_path / "exporter.yaml").write_text(yaml.safe_dump({
+        "prometheus": {"url": prometheus, "refresh_interval": "1s"},
+        "optimizations": [dict(opt, id="from-config")]}))
+    p = start_exporter("--config", "exporter.yaml")
+    assert wait_for(lambda: p.value("kiro_optimization_realized_hourly_savings",
+                                    id="from-config", strategy="rightsizing"), 20) == \
+        pytest.approx(4, rel=0.02)
