@@ -8,8 +8,10 @@ tails. Nothing here writes to stdout or stderr: those belong to Kiro.
 
 Delivery is at-least-once only in one corner: if the exporter accepted the request but
 its answer did not arrive within the budget, the events are spooled too and may be
-counted twice. Refusal with a 4xx is final (spooling a rejected event would only be
-rejected again), so it is not spooled.
+counted twice. A 400 (invalid events) is final: spooling them would only have them
+refused again. Other refusals (no or wrong token, too large, busy) go to the spool,
+which the exporter reads without a token. Only plain `http://` is spoken; with an
+`https://` exporter URL every event goes to the spool.
 """
 
 from __future__ import annotations
@@ -87,13 +89,28 @@ def _target(url: str) -> tuple[str, int, str]:
     return host, int(port), path
 
 
+def _auth_header() -> str:
+    """`Authorization` for an exporter started with `web.auth.token_file`: the same token,
+    read from the file named by PERFCYCLE_EXPORTER_TOKEN_FILE (never from argv, where
+    other users could see it)."""
+    path = os.environ.get("PERFCYCLE_EXPORTER_TOKEN_FILE")
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as fh:
+            token = fh.read().strip().decode("ascii")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return f"Authorization: Bearer {token}\r\n" if token else ""
+
+
 def post(url: str, body: bytes, connect_timeout: float = CONNECT_TIMEOUT,
          read_timeout: float = READ_TIMEOUT) -> int:
     """POST NDJSON and return the HTTP status; raises OSError when the exporter is away."""
     host, port, path = _target(url)
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
             f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n").encode()
+            f"{_auth_header()}Connection: close\r\n\r\n").encode()
     with socket.create_connection((host, port), timeout=connect_timeout) as sock:
         sock.settimeout(read_timeout)
         sock.sendall(head + body)
@@ -157,8 +174,8 @@ def deliver(events: list[dict], url: str | None = None, spool: str | None = None
         status = post(exporter_url(url), body, connect_timeout, read_timeout)
         if 200 <= status < 300:
             return HTTP
-        if 400 <= status < 500 and status not in (404, 408, 429):
-            return REJECTED
+        if 400 <= status < 500 and status not in (401, 403, 404, 408, 413, 429):
+            return REJECTED   # invalid events: the file source would refuse them too
     except (OSError, ValueError):
         pass
     try:

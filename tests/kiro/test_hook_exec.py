@@ -192,3 +192,18 @@ def test_spool_rotates_past_its_size_limit(tmp_path):
         delivery.append_spool(path, b'{"n": %d}\n' % i, max_bytes=25)
     assert open(path + ".1").read() == '{"n": 2}\n{"n": 3}\n'
     assert open(path).read() == '{"n": 4}\n'
+
+
+def test_a_token_protected_exporter_gets_the_token_and_refusals_go_to_the_spool(
+        tmp_path, monkeypatch, make_exporter):
+    token = tmp_path / "token"
+    token.write_text("s3cret-token\n")
+    exp = make_exporter(tmp_path / "other-spool.ndjson", args=["--web.auth-token-file",
+                                                               str(token)])
+    spool = tmp_path / "s.ndjson"
+    ev = [{"type": "hook.execution", "hook": "authed", "outcome": "success"}]
+    assert delivery.deliver(ev, exp.url, str(spool)) == delivery.SPOOL   # 401: not lost
+    monkeypatch.setenv("PERFCYCLE_EXPORTER_TOKEN_FILE", str(token))
+    assert delivery.deliver(ev, exp.url, str(spool)) == delivery.HTTP
+    assert exp.value("kiro_hook_executions_total", hook="authed") == 1
+    assert len(spool.read_text().splitlines()) == 1
