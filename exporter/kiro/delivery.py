@@ -61,7 +61,8 @@ def add_flags(parser) -> None:
                              f"default {DEFAULT_EXPORTER_URL})")
     parser.add_argument("--spool", default=None,
                         help="NDJSON spool used when the exporter is unreachable (env "
-                             "PERFCYCLE_SPOOL, default ~/.cache/perfcycle/spool/kiro-events.ndjson)")
+                             "PERFCYCLE_SPOOL, default "
+                             "~/.cache/perfcycle/spool/kiro-events.ndjson)")
 
 
 def encode(events: list[dict]) -> bytes:

@@ -159,8 +159,9 @@ class Tracker:
         self.counts["requests"] += 1
         tool = ""
         params = msg.get("params")
-        if method == "tools/call" and isinstance(params, dict) and isinstance(params.get("name"), str):
-            tool = params["name"][:MAX_LABEL]
+        name = params.get("name") if isinstance(params, dict) else None
+        if method == "tools/call" and isinstance(name, str):
+            tool = name[:MAX_LABEL]
         self.pending[key] = (method_label(method), tool, now)
         self.initialize_seen |= method == "initialize"
         if batch:

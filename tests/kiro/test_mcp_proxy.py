@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from mcp import ClientSession, StdioServerParameters, types
+from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import McpError
 

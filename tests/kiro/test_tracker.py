@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from exporter.kiro.tracker import CLIENT, SERVER, Tracker
+from exporter.kiro.tracker import CLIENT, Tracker
 
 
 def req(i, method, **params):
