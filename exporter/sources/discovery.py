@@ -49,6 +49,7 @@ class Hook:
     format: str
     enabled: bool
     instrumented: bool
+    timeout: float | None = None      # seconds, when the file sets one
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,14 @@ def _enabled(value, default: bool) -> bool:
     return value
 
 
+def _timeout(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise Malformed(f"timeout must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
 def _wraps(command, wrapper: str) -> bool:
     return isinstance(command, str) and wrapper in command
 
@@ -140,7 +149,7 @@ def parse_legacy_hook(text: str, stem: str) -> Hook:
     return Hook(_label(doc.get("name"), stem), _label(when.get("type")),
                 ACTIONS.get(then.get("type"), "other"), LEGACY,
                 _enabled(doc.get("enabled"), True),
-                _wraps(then.get("command"), "perfcycle-hook-exec"))
+                _wraps(then.get("command"), "perfcycle-hook-exec"), _timeout(then.get("timeout")))
 
 
 def parse_v1_hooks(text: str) -> tuple[list[Hook], list[str]]:
@@ -161,7 +170,8 @@ def parse_v1_hooks(text: str) -> tuple[list[Hook], list[str]]:
             hooks.append(Hook(_label(h["name"]), _label(h.get("trigger")),
                               ACTIONS.get(action.get("type"), "other"), V1,
                               _enabled(h.get("enabled"), True),
-                              _wraps(action.get("command"), "perfcycle-hook-exec")))
+                              _wraps(action.get("command"), "perfcycle-hook-exec"),
+                              _timeout(h.get("timeout"))))
         except Malformed as e:
             problems.append(f"hooks[{i}]: {e}")
     return hooks, problems
@@ -284,9 +294,14 @@ def families(inv: Inventory, errors_total: dict):
     hook = GaugeMetricFamily(
         "kiro_hook_info", "Kiro hooks found in the workspace and user configuration (1 each).",
         labels=("hook", "trigger", "action_type", "format", "enabled", "instrumented", "scope"))
+    timeout = GaugeMetricFamily(
+        "kiro_hook_timeout_seconds", "Timeout a hook file sets (Kiro's default is 60 s).",
+        labels=("hook",))
     for name, (h, scope) in sorted(inv.hooks.items()):
         hook.add_metric((name, h.trigger, h.action_type, h.format, _b(h.enabled),
                          _b(h.instrumented), scope), 1)
+        if h.timeout is not None:
+            timeout.add_metric((name,), h.timeout)
     server = GaugeMetricFamily(
         "kiro_mcp_server_info", "MCP servers configured in mcp.json (1 each).",
         labels=("server", "transport", "disabled", "instrumented", "scope"))
@@ -307,7 +322,7 @@ def families(inv: Inventory, errors_total: dict):
     for kind in FILE_KINDS:
         bad.add_metric((kind,), inv.malformed[kind])
         seen.add_metric((kind,), errors_total[kind])
-    return hook, server, approve, off, bad, seen
+    return hook, timeout, server, approve, off, bad, seen
 
 
 def _b(v: bool) -> str:

@@ -93,6 +93,8 @@ def test_both_hook_formats_and_both_scopes_are_merged_with_the_workspace_winning
     pytest.param('{"name": "x", "when": {"type": "a"}, "then": {"type": "b"}', True,
                  id="Truncated JSON is malformed."),
     pytest.param('[1, 2]', True, id="A list is not a hook."),
+    pytest.param('{"when": {"type": "a"}, "then": {"type": "runCommand", "timeout": "30"}}',
+                 True, id="A timeout that is not a number is malformed."),
 ])
 def test_legacy_hook_parsing(text, fails):
     if fails:
@@ -176,6 +178,8 @@ def test_hook_info_labels(dirs):
                                  ("format", "legacy_hook"), ("hook", "lint-on-save"),
                                  ("instrumented", "true"), ("scope", "workspace"),
                                  ("trigger", "fileEdited")))] == 1
+    assert m[("kiro_hook_timeout_seconds", (("hook", "guard-shell"),))] == 30
+    assert ("kiro_hook_timeout_seconds", (("hook", "ask"),)) not in m
     assert m[("kiro_mcp_server_auto_approved_tools", (("server", "git"),))] == 2
     assert m[("kiro_mcp_server_disabled_tools", (("server", "old"),))] == 1
 
