@@ -6,10 +6,13 @@ never be slow and never fail loudly: a raw socket with a short connect and read 
 network failure one `O_APPEND` write to the spool file that the exporter's file source
 tails. Nothing here writes to stdout or stderr: those belong to Kiro.
 
-Delivery is at-least-once only in one corner: if the exporter accepted the request but
-its answer did not arrive within the budget, the events are spooled too and may be
-counted twice. A 400 (invalid events) is final: spooling them would only have them
-refused again. Other refusals (no or wrong token, too large, busy) go to the spool,
+The budget bounds the delay even for a wedged exporter: 50 ms to connect (a closed
+port refuses at once on loopback) and 50 ms for the answer. A request that was sent in
+full but not answered in time counts as sent, not spooled: an exporter that is merely
+slow will still count it, and spooling it too would count it twice. So delivery is at
+most once in that one corner, and a refused connection, a failed send or a refusal
+without processing (below) goes to the spool. A 400 (invalid events) is final:
+spooling them would only have them refused again. Other refusals (no or wrong token, too large, busy) go to the spool,
 which the exporter reads without a token. Only plain `http://` is spoken; with an
 `https://` exporter URL every event goes to the spool.
 """
@@ -23,11 +26,15 @@ import socket
 
 DEFAULT_EXPORTER_URL = "http://127.0.0.1:9478"  # perfcycle-exporter default listen
 INGEST_PATH = "/api/v1/events"
-CONNECT_TIMEOUT = 0.08
-READ_TIMEOUT = 0.25
+CONNECT_TIMEOUT = 0.05
+READ_TIMEOUT = 0.05
 MAX_SPOOL_BYTES = 64 * 1024 * 1024
 
-HTTP, SPOOL, REJECTED, LOST = "http", "spool", "rejected", "lost"
+HTTP, SENT, SPOOL, REJECTED, LOST = "http", "sent", "spool", "rejected", "lost"
+
+
+class _Unanswered(Exception):
+    """The request went out in full; no status line came back within the budget."""
 
 
 def exporter_url(explicit: str | None = None) -> str:
@@ -113,14 +120,18 @@ def post(url: str, body: bytes, connect_timeout: float = CONNECT_TIMEOUT,
             f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n"
             f"{_auth_header()}Connection: close\r\n\r\n").encode()
     with socket.create_connection((host, port), timeout=connect_timeout) as sock:
-        sock.settimeout(read_timeout)
+        sock.settimeout(max(read_timeout, 1.0))     # the send itself may take a moment
         sock.sendall(head + body)
+        sock.settimeout(read_timeout)
         status_line = b""
-        while b"\r\n" not in status_line and len(status_line) < 256:
-            chunk = sock.recv(256)
-            if not chunk:
-                break
-            status_line += chunk
+        try:
+            while b"\r\n" not in status_line and len(status_line) < 256:
+                chunk = sock.recv(256)
+                if not chunk:
+                    break
+                status_line += chunk
+        except socket.timeout:
+            raise _Unanswered() from None
     fields = status_line.split(b" ", 2)
     if len(fields) < 2 or not fields[1].isdigit():
         raise OSError(f"no HTTP status from exporter: {status_line[:40]!r}")
@@ -167,18 +178,21 @@ def append_spool(path: str, data: bytes, max_bytes: int = MAX_SPOOL_BYTES) -> No
 
 def deliver(events: list[dict], url: str | None = None, spool: str | None = None,
             connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT) -> str:
-    """Send `events`; returns HTTP, SPOOL, REJECTED or LOST. Never raises."""
+    """Send `events`; returns HTTP, SENT, SPOOL, REJECTED or LOST. Never raises."""
     if not events:
         return HTTP
     body = encode(events)
     try:
         status = post(exporter_url(url), body, connect_timeout, read_timeout)
+    except _Unanswered:
+        return SENT
+    except (OSError, ValueError):
+        status = None
+    if status is not None:
         if 200 <= status < 300:
             return HTTP
         if 400 <= status < 500 and status not in (401, 403, 404, 408, 413, 429):
             return REJECTED   # invalid events: the file source would refuse them too
-    except (OSError, ValueError):
-        pass
     try:
         append_spool(spool_path(spool), body)
         return SPOOL

@@ -18,8 +18,10 @@ MAX_BATCH = 500
 
 class Sender:
     def __init__(self, url: str | None = None, spool: str | None = None,
-                 interval: float = 0.2, deliver=delivery.deliver):
-        self.url, self.spool, self.interval, self._deliver = url, spool, interval, deliver
+                 interval: float = 0.2, deliver=None):
+        self.url, self.spool, self.interval = url, spool, interval
+        # off the critical path: wait longer for the answer, so it is rarely unknown
+        self._deliver = deliver or (lambda ev, u, s: delivery.deliver(ev, u, s, read_timeout=2.0))
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
         self.sent: dict[str, int] = {}
