@@ -1,10 +1,13 @@
 """Applies validated events to the store's delta dicts: the ingest hot path.
 
-Events of a batch are grouped by type and each group is applied by one function with
-its dicts and guard sets bound to locals, under one acquisition of the ingest lock.
-Plain-dict arithmetic here replaces `Counter.labels().inc()` per event, which would be
-the bottleneck (see bench/exporter.py). Label values pass the cardinality guard: a known
-value costs one set lookup.
+Events of a batch are grouped by type and each group is applied by one function, under
+one acquisition of the ingest lock. Plain-list arithmetic here replaces
+`Counter.labels().inc()` per event, which would be the bottleneck (see bench/exporter.py).
+For the two high-volume types (hook runs, MCP requests) each distinct raw label tuple
+gets a "slot" per delta: its label values passed once through the cardinality guard and
+references to its counter cells and histogram lists, so an event costs one tuple and one
+dict lookup plus list updates. Other types pass each label value through the guard (a
+known value costs one set lookup).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from .metrics import (BATCH_BUCKETS, DECISION_BUCKETS, DEPLOY_BUCKETS, FEATURE_B
 from .store import Store
 
 CANON = {"failed": "failure", "ok": "success", "failure": "error", "canceled": "cancelled"}
+CANON_HOOK = {"failed": "failure"}
+MCP_ERROR = {"failure": "error", "canceled": "cancelled"}
 TASK_CANON = {"failure": "failed", "cancelled": "canceled"}
 
 
@@ -29,7 +34,7 @@ def _obs(d: dict, key: tuple, bounds: tuple, v: float) -> None:
 
 
 def _inc(d: dict, key, n=1) -> None:
-    d[key] += n
+    d[key][0] += n  # a counter cell: see Store._fresh_delta
 
 
 class Aggregator:
@@ -49,91 +54,141 @@ class Aggregator:
         """(seen set, admit) for inlined guard checks: `v if v in s else admit(name, v)`."""
         return self.guard.seen.setdefault(name, set()), self.guard.admit
 
-    def apply(self, events: list) -> None:
-        """Count validated events (Structs); one lock acquisition for the whole list."""
-        groups: dict = {}
+    def apply(self, events: list) -> dict:
+        """Count the valid events (Structs) of a decoded batch, skipping `EventError`
+        items; one lock acquisition for the whole list. Returns {type: count}."""
+        if len(events) <= 4:  # single-event posts: skip building the group lists
+            counts: dict = {}
+            with self.store.ingest_lock:
+                d = self.store.delta
+                for ev in events:
+                    t = type(ev)
+                    counts[t] = counts.get(t, 0) + 1
+                    if t is not E.EventError:
+                        self.apply_group[t](d, (ev,))
+            return counts
+        lists = {t: [] for t in self.apply_group}
+        lists[E.EventError] = []
+        add = {t: g.append for t, g in lists.items()}
         for ev in events:
-            t = type(ev)
-            g = groups.get(t)
-            if g is None:
-                groups[t] = [ev]
-            else:
-                g.append(ev)
+            add[type(ev)](ev)
         with self.store.ingest_lock:
             d = self.store.delta
-            for t, evs in groups.items():
-                self.apply_group[t](d, evs)
+            for t, evs in lists.items():
+                if evs and t is not E.EventError:
+                    self.apply_group[t](d, evs)
+        return {t: len(evs) for t, evs in lists.items() if evs}
+
+    def _admit(self, labels: tuple, values: tuple):
+        """Guarded values for a label tuple, and the labels that folded (counted per
+        event by the caller)."""
+        guard, out, folded = self.guard, [], []
+        for lab, v in zip(labels, values):
+            g = guard.admit(lab, v, 0)
+            if g is not v and g != v:
+                folded.append(lab)
+            out.append(g)
+        return out, tuple(folded)
+
+    def _count_folds(self, labels: tuple, n: int = 1) -> None:
+        f = self.guard.folded
+        for lab in labels:
+            f[lab] = f.get(lab, 0) + n
+
+    def _hook_slot(self, d, raw):
+        """Per distinct (hook, trigger, outcome) in this delta: the executions cell and
+        lazily the histogram, CPU cell; guarded once here instead of once per event."""
+        (hook, trigger), folded = self._admit(("hook", "trigger"), raw[:2])
+        outcome = CANON_HOOK.get(raw[2], raw[2])
+        return [d["kiro_hook_executions"][(hook, trigger, outcome)], None, None, (hook,),
+                folded, hook, (hook, trigger)]
 
     def _hooks(self, d, evs):
-        sh, admit = self._label("hook")
-        st, _ = self._label("trigger")
-        execs = d["kiro_hook_executions"]
-        hist = d["kiro_hook_execution_duration_seconds"]
-        cpu, rss = d["kiro_hook_cpu_seconds"], d["kiro_hook_max_resident_memory_bytes"]
-        dets, manual = d["kiro_hook_detections"], d["kiro_manual_interventions"]
+        slots = d.setdefault("#hook", {})
+        hist, cpu = d["kiro_hook_execution_duration_seconds"], d["kiro_hook_cpu_seconds"]
+        rss = d["kiro_hook_max_resident_memory_bytes"]
+        bl, bounds = bisect_left, HOOK_BUCKETS  # locals: cheaper than globals per event
         for ev in evs:
-            hook, trigger, outcome = ev.hook, ev.trigger, ev.outcome
-            if hook not in sh:
-                hook = admit("hook", hook)
-            if trigger not in st:
-                trigger = admit("trigger", trigger)
-            if outcome == "failed":
-                outcome = "failure"
-            execs[(hook, trigger, outcome)] += 1
+            raw = (ev.hook, ev.trigger, ev.outcome)
+            s = slots.get(raw)
+            if s is None:
+                s = slots[raw] = self._hook_slot(d, raw)
+            s[0][0] += 1
             v = ev.duration_seconds
             if v is not None:
-                h = hist[(hook, trigger)]
-                h[bisect_left(HOOK_BUCKETS, v)] += 1
+                h = s[1]
+                if h is None:
+                    h = s[1] = hist[s[6]]
+                h[bl(bounds, v)] += 1
                 h[-1] += v
             v = ev.cpu_seconds
             if v is not None:
-                cpu[(hook,)] += v
-            if ev.max_rss_bytes is not None:
-                rss[(hook,)] = ev.max_rss_bytes
+                c = s[2]
+                if c is None:
+                    c = s[2] = cpu[s[3]]
+                c[0] += v
+            v = ev.max_rss_bytes
+            if v is not None:
+                rss[s[3]] = v
+            if s[4]:
+                self._count_folds(s[4])
             if ev.manual_intervention:
-                manual[("hook",)] += 1
+                _inc(d["kiro_manual_interventions"], ("hook",))
             if ev.detection is not None:
-                dets[(hook, ev.detection)] += 1
+                _inc(d["kiro_hook_detections"], (s[5], ev.detection))
+
+    def _mcp_slot(self, d, raw):
+        """Per distinct (server, method, tool, outcome, error_code) in this delta:
+        [op histogram, error cell, (server,), folded labels, server, histogram key,
+        cache hit cell, cache miss cell, batch-size histogram], lists created lazily so
+        no series appears before an event feeds it."""
+        server, method, tool, outcome, code = raw
+        etype = _error_type(outcome, code)
+        labels, values = ("server", "mcp_method_name", "gen_ai_tool_name"), [server, method, tool]
+        if etype:
+            labels, values = labels + ("error_type",), values + [etype]
+        vals, folded = self._admit(labels, tuple(values))
+        server, method, tool = vals[:3]
+        etype = vals[3] if etype else ""
+        err = d["kiro_mcp_request_errors"][(server, method, etype)] if etype else None
+        return [None, err, (server,), folded, server, (server, method, tool, etype),
+                None, None, None]
 
     def _mcp_requests(self, d, evs):
-        ss, admit = self._label("server")
-        sm, _ = self._label("mcp_method_name")
-        stool, _ = self._label("gen_ai_tool_name")
-        se, _ = self._label("error_type")
-        hist, errors = d["mcp_client_operation_duration_seconds"], d["kiro_mcp_request_errors"]
-        cache, batch = d["kiro_mcp_cache_requests"], d["kiro_mcp_batch_size"]
+        slots = d.setdefault("#mcp", {})
+        hist, cache = d["mcp_client_operation_duration_seconds"], d["kiro_mcp_cache_requests"]
+        batch = d["kiro_mcp_batch_size"]
+        bl, bounds = bisect_left, MCP_OP_BUCKETS
         for ev in evs:
-            server, method = ev.server, ev.method
-            if server not in ss:
-                server = admit("server", server)
-            if method not in sm:
-                method = admit("mcp_method_name", method)
-            outcome, code = ev.outcome, ev.error_code
-            if outcome is None or outcome == "success" or outcome == "ok":
-                etype = "" if code is None or outcome is not None else str(code)
-            elif (outcome == "error" or outcome == "failure") and code is not None:
-                etype = str(code)
-            else:
-                etype = CANON.get(outcome, outcome)
-            if etype:
-                if etype not in se:
-                    etype = admit("error_type", etype)
-                errors[(server, method, etype)] += 1
+            raw = (ev.server, ev.method, ev.tool, ev.outcome, ev.error_code)
+            s = slots.get(raw)
+            if s is None:
+                s = slots[raw] = self._mcp_slot(d, raw)
+            if s[1] is not None:
+                s[1][0] += 1
             v = ev.duration_seconds
             if v is not None:
-                tool = ev.tool
-                if tool not in stool:
-                    tool = admit("gen_ai_tool_name", tool)
-                h = hist[(server, method, tool, etype)]
-                h[bisect_left(MCP_OP_BUCKETS, v)] += 1
+                h = s[0]
+                if h is None:
+                    h = s[0] = hist[s[5]]
+                h[bl(bounds, v)] += 1
                 h[-1] += v
-            if ev.cache is not None:
-                cache[(server, ev.cache)] += 1
+            v = ev.cache
+            if v is not None:
+                i = 6 if v == "hit" else 7
+                c = s[i]
+                if c is None:
+                    c = s[i] = cache[(s[4], v)]
+                c[0] += 1
             v = ev.batch_size
             if v is not None:
-                h = batch[(server,)]
-                h[bisect_left(BATCH_BUCKETS, v)] += 1
+                h = s[8]
+                if h is None:
+                    h = s[8] = batch[s[2]]
+                h[bl(BATCH_BUCKETS, v)] += 1
                 h[-1] += v
+            if s[3]:
+                self._count_folds(s[3])
             if ev.manual_intervention:
                 _inc(d["kiro_manual_interventions"], ("mcp",))
 
@@ -180,24 +235,44 @@ class Aggregator:
             _inc(notes, (self._server(ev.server), direction))
 
     def _decisions(self, d, evs):
-        sa, admit = self._label("action")
-        dec, hist = d["kiro_autonomy_decisions"], d["kiro_autonomy_decision_duration_seconds"]
+        slots = d.setdefault("#decision", {})
+        hist = d["kiro_autonomy_decision_duration_seconds"]
         for ev in evs:
-            action = ev.action if ev.action in sa else admit("action", ev.action)
-            _inc(dec, (action, "failure" if ev.outcome == "failed" else ev.outcome))
-            if ev.duration_seconds is not None:
-                _obs(hist, (action,), DECISION_BUCKETS, ev.duration_seconds)
+            raw = (ev.action, ev.outcome)
+            s = slots.get(raw)
+            if s is None:
+                (action,), folded = self._admit(("action",), raw[:1])
+                outcome = "failure" if raw[1] == "failed" else raw[1]
+                s = slots[raw] = [d["kiro_autonomy_decisions"][(action, outcome)], None,
+                                  (action,), folded]
+            s[0][0] += 1
+            v = ev.duration_seconds
+            if v is not None:
+                h = s[1]
+                if h is None:
+                    h = s[1] = hist[s[2]]
+                h[bisect_left(DECISION_BUCKETS, v)] += 1
+                h[-1] += v
             if ev.escalated:
-                _inc(d["kiro_autonomy_escalations"], (action,))
+                _inc(d["kiro_autonomy_escalations"], s[2])
             if ev.rolled_back:
-                _inc(d["kiro_autonomy_rollbacks"], (action,))
+                _inc(d["kiro_autonomy_rollbacks"], s[2])
+            if s[3]:
+                self._count_folds(s[3])
 
     def _tasks(self, d, evs):
-        sk, admit = self._label("task")
-        tasks = d["kiro_autonomy_tasks"]
+        slots = d.setdefault("#task", {})
         for ev in evs:
-            task = ev.task if ev.task in sk else admit("task", ev.task)
-            _inc(tasks, (task, TASK_CANON.get(ev.outcome, ev.outcome)))
+            raw = (ev.task, ev.outcome)
+            s = slots.get(raw)
+            if s is None:
+                (task,), folded = self._admit(("task",), raw[:1])
+                s = slots[raw] = [d["kiro_autonomy_tasks"][(task, TASK_CANON.get(raw[1],
+                                                                                 raw[1]))],
+                                  folded]
+            s[0][0] += 1
+            if s[1]:
+                self._count_folds(s[1])
             if ev.human_intervention:
                 _inc(d["kiro_manual_interventions"], ("autonomy",))
 
@@ -250,3 +325,14 @@ class Aggregator:
     def _optimizations(self, d, evs):
         for ev in evs:
             self.on_optimization(E.optimization_dict(ev))
+
+
+def _error_type(outcome, code) -> str:
+    """OpenTelemetry `error.type`: empty on success, the JSON-RPC code, or the outcome."""
+    if outcome is None:
+        return "" if code is None else str(code)
+    if outcome == "success" or outcome == "ok":
+        return ""
+    if (outcome == "error" or outcome == "failure") and code is not None:
+        return str(code)
+    return MCP_ERROR.get(outcome, outcome)

@@ -8,7 +8,6 @@ rules types cannot express, before anything is counted.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 import time
 from dataclasses import dataclass, field
 
@@ -88,31 +87,30 @@ class Ingestor:
         self.agg = agg
         self.selfm = selfm
         self.latency = latency  # prometheus_client Histogram with a `source` label, or None
+        self._latency_children: dict = {}
 
     def ingest(self, items: list, source: str) -> Result:
         t0 = time.perf_counter()
         res = Result()
         accepted: dict[str, int] = {}
         rejected: dict[tuple, int] = {}
-        counts = Counter(map(type, items))
-        if EventError in counts:
+        counts = self.agg.apply(items)  # counts every valid event, returns {type: n}
+        bad = counts.pop(EventError, 0)
+        if bad:
             for i, ev in enumerate(items):
                 if type(ev) is EventError:
                     key = (ev.etype, ev.reason)
                     rejected[key] = rejected.get(key, 0) + 1
                     if len(res.errors) < MAX_ERRORS_REPORTED:
                         res.errors.append({"index": i, "field": ev.field, "error": str(ev)})
-            res.rejected = counts.pop(EventError)
-            good = [ev for ev in items if type(ev) is not EventError]
-        else:
-            good = items
         accepted = {TYPE_NAMES[t]: n for t, n in counts.items()}
-        if good:
-            self.agg.apply(good)
-        res.accepted = len(good)
+        res.accepted, res.rejected = len(items) - bad, bad
         self.selfm.count(source, accepted, rejected)
         if self.latency is not None:
-            self.latency.labels(source).observe(time.perf_counter() - t0)
+            child = self._latency_children.get(source)
+            if child is None:
+                child = self._latency_children[source] = self.latency.labels(source)
+            child.observe(time.perf_counter() - t0)
         return res
 
     def ingest_bytes(self, body: bytes, ndjson: bool, source: str) -> Result:

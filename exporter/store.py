@@ -83,12 +83,14 @@ class Store:
         self.delta = self._fresh_delta()
 
     def _fresh_delta(self) -> dict:
-        """Counters default to 0 and histograms to empty bucket lists, so the hot path
-        is `d[key] += 1` without a lookup-then-store."""
+        """Counter values are one-element lists ("cells") and histograms bucket lists,
+        created on first use, so the hot path can keep a reference to a series' cell
+        for the rest of the batch and add to it without any dict operation. Keys that
+        start with `#` are the aggregator's per-delta caches, not families."""
         out = {}
         for name, f in self.families.items():
             if f.kind == "counter":
-                out[name] = defaultdict(int)
+                out[name] = defaultdict(partial(mul, [0], 1))
             elif f.kind == "histogram":
                 out[name] = defaultdict(partial(mul, [0], len(f.buckets) + 2))
             else:
@@ -111,14 +113,14 @@ class Store:
         with self.ingest_lock:
             delta, self.delta = self.delta, self._fresh_delta()
         for name, d in delta.items():
-            if not d:
+            if not d or name[0] == "#":
                 continue
             fam = self.families[name]
             fam.dirty = True
             tot, lines, line = fam.total, fam.lines, self._line
             if fam.kind == "counter":
-                for k, v in d.items():
-                    tot[k] = v = tot.get(k, 0) + v
+                for k, cell in d.items():
+                    tot[k] = v = tot.get(k, 0) + cell[0]
                     lines[k] = line(fam, k, v)
             elif fam.kind == "gauge":
                 for k, v in d.items():
