@@ -195,3 +195,23 @@ def test_the_real_exporter_serves_the_inventory(dirs, spool, monkeypatch, make_e
     assert exp.value("kiro_hook_info", hook="session-log", scope="user") == 1
     assert exp.value("kiro_mcp_server_info", server="docs", transport="streamable_http") == 1
     assert exp.value("kiro_discovery_malformed_files") == 0
+
+
+def test_the_examples_in_docs_kiro_md_are_valid_and_instrumented(tmp_path):
+    """Each JSON block in docs/kiro.md that follows a `.kiro/...` file name is written to
+    that path and read back by discovery: the documentation cannot drift from the parser."""
+    import re
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "kiro.md").read_text()
+    blocks = re.findall(r"^`(\.kiro/[^`]+)`[^\n]*:\n\n```json\n(.*?)```", doc, re.S | re.M)
+    assert {name for name, _ in blocks} == {".kiro/hooks/lint-on-save.kiro.hook",
+                                            ".kiro/hooks/guards.json", ".kiro/settings/mcp.json"}
+    for name, text in blocks:
+        write(tmp_path / name, text)
+    inv = scan(str(tmp_path), None)
+    assert sum(inv.malformed.values()) == 0
+    assert {n: (h.format, h.instrumented) for n, (h, _) in inv.hooks.items()} == {
+        "lint-on-save": ("legacy_hook", True), "guard-shell": ("v1_hooks", True),
+        "tests-on-save": ("v1_hooks", True)}
+    assert {n: (s.transport, s.instrumented) for n, (s, _) in inv.servers.items()} == {
+        "git": ("stdio", True), "docs": ("streamable_http", False)}
