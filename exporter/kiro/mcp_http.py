@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import sys
+import zlib
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -107,6 +108,23 @@ class SSEParser:
                 self.data.append(line[5:].lstrip(b" ") if line[5:6] == b" " else line[5:])
 
 
+def _readable_encodings(value: str) -> str:
+    """Accept-Encoding narrowed to what `_decoder` reads (gzip, deflate, identity), so
+    the copy the tracker sees is never opaque; the body itself is never re-encoded."""
+    keep = [t.strip() for t in value.split(",")
+            if t.split(";")[0].strip().lower() in ("gzip", "x-gzip", "deflate", "identity")]
+    return ", ".join(keep)
+
+
+def _decoder(encoding: str | None):
+    """A streaming decompressor for the tracker's copy, or None for identity."""
+    enc = (encoding or "").strip().lower()
+    if enc in ("gzip", "x-gzip", "deflate"):
+        d = zlib.decompressobj(47)     # 32 + 15: gzip or zlib header, detected
+        return lambda chunk: d.decompress(chunk)
+    return None
+
+
 def _request_ids(body: bytes) -> list:
     """Ids of the requests in a POST body, to answer them on an HTTP error."""
     import json
@@ -142,9 +160,14 @@ class Handler(BaseHTTPRequestHandler):
         tracker = app.sessions.for_request(sid)
         now = time.monotonic()
         if self.command == "POST" and body:
+            decode = _decoder(self.headers.get("Content-Encoding"))
             with app.sessions.lock:
-                tracker.from_client(body, now)
+                tracker.from_client(decode(body) if decode else body, now)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        if "Accept-Encoding" in headers:     # only encodings the tracker can read
+            offered = _readable_encodings(headers.pop("Accept-Encoding"))
+            if offered:
+                headers["Accept-Encoding"] = offered
         try:
             conn = app.connect()
             conn.request(self.command, app.upstream_path(self.path), body=body or None,
@@ -194,6 +217,8 @@ class Handler(BaseHTTPRequestHandler):
         ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
         sized = resp.getheader("Content-Length") is not None
 
+        decode = _decoder(resp.getheader("Content-Encoding"))
+
         def to_tracker(data: bytes, now: float) -> None:
             with app.sessions.lock:
                 tracker.from_server(data, now)
@@ -217,10 +242,11 @@ class Handler(BaseHTTPRequestHandler):
                 now = time.monotonic()
                 self.wfile.write(chunk if sized else b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
+                seen = decode(chunk) if decode else chunk
                 if sse is not None:
-                    sse.feed(chunk, now)
+                    sse.feed(seen, now)
                 elif ctype == "application/json":
-                    collected.append(chunk)
+                    collected.append(seen)
             if not sized:
                 self.wfile.write(b"0\r\n\r\n")
         except OSError:                       # client went away mid-stream

@@ -186,3 +186,49 @@ def test_a_forgotten_session_is_a_drop_and_the_next_handshake_a_reconnect(starte
         ("success", None), ("closed", True), ("success", None)]
     assert any(e.get("error_code") == "http_404" and e["method"] == "tools/list"
                for e in events)
+
+
+def test_gzip_responses_are_forwarded_as_they_are_and_still_understood(kiro_env, spool,
+                                                                       spawn):
+    """A tiny gzip-answering upstream: the client gets the compressed bytes unchanged,
+    the tracker reads the decompressed copy."""
+    import gzip
+    import http.client
+    import json
+    up, local = free_port(), free_port()
+    code = f"""
+import gzip, http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers['Content-Length']))
+        assert 'br' not in self.headers.get('Accept-Encoding', '')
+        body = gzip.compress(b'{{"jsonrpc":"2.0","id":7,"result":{{"isError":true}}}}', mtime=0)
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Encoding', 'gzip')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(('127.0.0.1', {up}), H).serve_forever()
+"""
+    proc = spawn([sys.executable, "-c", code])
+    wait_port(up, proc)
+    proxy = spawn([script("perfcycle-mcp-proxy"), "--server", "gz", "--url",
+                   f"http://127.0.0.1:{up}/mcp", "--listen", f"127.0.0.1:{local}"],
+                  env=kiro_env)
+    wait_port(local, proxy)
+    conn = http.client.HTTPConnection("127.0.0.1", local, timeout=10)
+    conn.request("POST", "/mcp", body=b'{"jsonrpc":"2.0","id":7,"method":"tools/call",'
+                 b'"params":{"name":"zip"}}', headers={"Accept-Encoding": "gzip, br",
+                                                        "Content-Type": "application/json"})
+    resp = conn.getresponse()
+    raw = resp.read()
+    assert resp.getheader("Content-Encoding") == "gzip"
+    assert gzip.decompress(raw) == b'{"jsonrpc":"2.0","id":7,"result":{"isError":true}}'
+    proxy.terminate()
+    proxy.wait(10)
+    events = [json.loads(x) for x in spool.read_text().splitlines()]
+    assert [(e["method"], e["outcome"], e.get("tool")) for e in events
+            if e["type"] == "mcp.request"] == [("tools/call", "tool_error", "zip")]
