@@ -44,6 +44,7 @@ class Config:
     budgets: dict[str, float] = field(default_factory=dict)
     ebs_volumes: dict[str, float] = field(default_factory=dict)
     collectors: list[str] = field(default_factory=list)
+    discovery_workspace: str | None = None  # Kiro workspace to inventory (sources/discovery)
     raw: dict = field(default_factory=dict)
 
     @property
@@ -101,6 +102,7 @@ def from_dict(raw: dict) -> Config:
     c.budgets = _number_map(raw, "budgets")
     c.ebs_volumes = _number_map(raw, "ebs_volumes")
     c.collectors = [str(s) for s in raw.get("collectors") or []]
+    c.discovery_workspace = (raw.get("discovery") or {}).get("workspace")
     return c
 
 
@@ -118,6 +120,8 @@ def add_flags(p: argparse.ArgumentParser) -> None:
                    help="NDJSON file to tail (repeatable; added to the config's files)")
     p.add_argument("--checkpoint-dir", dest="checkpoint_dir")
     p.add_argument("--prometheus.url", dest="prometheus_url")
+    p.add_argument("--discovery.workspace", dest="discovery_workspace",
+                   help="Kiro workspace whose hooks and mcp.json to inventory")
     p.add_argument("--prometheus.refresh-interval", dest="refresh_interval")
     p.add_argument("--prometheus.timeout", dest="prometheus_timeout")
 
@@ -132,7 +136,8 @@ def load(args: argparse.Namespace) -> Config:
             raise ConfigError(f"{args.config}: {e}") from None
     c = from_dict(raw)
     for key in ("listen_address", "tls_cert_file", "tls_key_file", "auth_token_file",
-                "max_body_bytes", "max_label_values", "checkpoint_dir", "prometheus_url"):
+                "max_body_bytes", "max_label_values", "checkpoint_dir", "prometheus_url",
+                "discovery_workspace"):
         v = getattr(args, key, None)
         if v is not None:
             setattr(c, key, v)

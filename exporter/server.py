@@ -92,6 +92,9 @@ class Exporter:
         self.httpd = None
         for spec in cfg.collectors:
             self.register_collector(_load_plugin(spec)(self))
+        if cfg.discovery_workspace:
+            from .sources import discovery
+            self.register_collector(discovery.collector(self))
         self._seed_optimizations()
 
     def register_collector(self, collector) -> None:
