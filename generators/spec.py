@@ -44,6 +44,9 @@ def load(path: str | Path, check_promql: bool = True, overlays: tuple[str | Path
         document = overlay.apply(document, patch, overlay_shown) if isinstance(document, dict) else document
         raw_bytes += b"\0" + overlay_bytes
         shown += f" + {overlay_shown}"
+    if isinstance(document, dict) and document.get("slo_files"):
+        document, included = _include_slos(document, Path(path).parent, shown)
+        raw_bytes += included
     spec = _validate(document, shown)
     problems = [Problem(shown, where, what) for where, what in cross_problems(spec)]
     if check_promql and not problems:
@@ -74,6 +77,30 @@ def _parse(raw: bytes, shown: str) -> object:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SpecError([Problem(shown, where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from None
+
+
+def _include_slos(document: dict, base: Path, shown: str) -> tuple[dict, bytes]:
+    """The spec with the KPIs of its ``slo_files`` appended (and their services as domains)."""
+    kpis, domains, raw = list(document.get("kpis") or []), dict(document.get("domains") or {}), b""
+    audiences = document.get("audiences") or {}
+    for i, name in enumerate(document["slo_files"]):
+        where = f"slo_files[{i}]"
+        file = base / name
+        data = _read(file, f"{shown}: {where}")
+        raw += b"\0" + data
+        try:
+            recognised = importers.recognises(list(yaml.load_all(data, Loader=_UniqueKeyLoader)))
+        except yaml.YAMLError:
+            recognised = None
+        if not recognised:
+            raise SpecError([Problem(shown, where, f"{name} is not a Sloth or OpenSLO file")])
+        imported = _parse(data, str(file))
+        for domain, settings in imported["domains"].items():
+            domains.setdefault(domain, settings)
+        for kpi in imported["kpis"]:
+            kpi["audiences"] = [a for a in kpi.get("audiences", []) if a in audiences]
+            kpis.append(kpi)
+    return {**document, "kpis": kpis, "domains": domains}, raw
 
 
 def _imported(documents: list[object], shown: str) -> object:

@@ -56,6 +56,9 @@ class Spec(Frozen):
     exporters: dict[Identifier, Exporter] = {}
     kpis: list[Kpi] = Field(min_length=1)
     routing: Routing
+    slo_files: list[str] = []
+    """Sloth (``prometheus/v1``) or OpenSLO files, relative to this spec, whose SLOs join ``kpis``
+    (the loader adds them, with a domain per service), so teams keep the SLO files they have."""
 
     def kpi(self, kpi_id: str) -> Kpi:
         return next(k for k in self.kpis if k.id == kpi_id)

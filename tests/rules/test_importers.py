@@ -4,12 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generators import naming, promtool, slo
 from generators.errors import SpecError
 from generators.spec import load
 
-from .conftest import SLOTH, read_yaml, write_bundle
+from .conftest import ROOT, SLOTH, read_yaml, write_bundle
 from .test_coverage import coverage
 from .test_slo import WORKBOOK_30D, _sloth_expected
 
@@ -84,3 +85,21 @@ def test_unsupported_slo_files_are_located_errors(tmp_path, text, message):
     with pytest.raises(SpecError) as err:
         load(path)
     assert message in str(err.value.problems[0])
+
+
+def test_a_spec_can_include_slo_files_whose_slos_join_its_kpis(tmp_path):
+    base = yaml.safe_load((ROOT / "spec" / "kpis.yaml").read_text())
+    (tmp_path / "checkout.yml").write_text((SPECS / "sloth-checkout.yml").read_text())
+    (tmp_path / "kpis.yaml").write_text(yaml.safe_dump({**base, "slo_files": ["checkout.yml"]}, sort_keys=False))
+    spec = load(tmp_path / "kpis.yaml").spec
+    assert spec.kpi("checkout_requests_availability").slo.alert_name == "CheckoutHighErrorRate"
+    assert "checkout" in spec.domains and len(spec.kpis) == len(base["kpis"]) + 2
+
+
+def test_an_included_file_that_is_no_slo_file_is_a_located_error(tmp_path):
+    base = yaml.safe_load((ROOT / "spec" / "kpis.yaml").read_text())
+    (tmp_path / "other.yml").write_text("a: 1\n")
+    (tmp_path / "kpis.yaml").write_text(yaml.safe_dump({**base, "slo_files": ["other.yml"]}, sort_keys=False))
+    with pytest.raises(SpecError) as err:
+        load(tmp_path / "kpis.yaml")
+    assert err.value.problems[0].path == "slo_files[0]"
