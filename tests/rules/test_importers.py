@@ -20,6 +20,7 @@ SPECS = Path(__file__).parent / "specs"
 @pytest.mark.parametrize("path", [
     pytest.param(SPECS / "sloth-checkout.yml", id="A Sloth prometheus/v1 spec written for the tests."),
     pytest.param(SPECS / "openslo-search.yml", id="An OpenSLO v1 file with SLI, AlertPolicy, AlertConditions and targets."),
+    pytest.param(SPECS / "openslo-weekly.yml", id="An OpenSLO v1 SLO over 7 days: scaled windows, inline SLI."),
     pytest.param(SLOTH / "getting-started.yml", id="Sloth's own getting-started example."),
     pytest.param(SLOTH / "openslo-getting-started.yml", id="Sloth's OpenSLO v1alpha example."),
 ])
@@ -55,6 +56,13 @@ def test_sloths_own_example_imports_to_the_tiers_and_ids_sloth_generates():
     sloth_id = expected["groups"][0]["rules"][0]["labels"]["sloth_id"]
     assert naming.sloth_labels(spec.bundle.name, kpi)[naming.SLOTH_ID] == sloth_id
     assert naming.burn_alert_name(kpi) == expected["groups"][2]["rules"][0]["alert"]
+
+
+def test_a_weekly_openslo_slo_gets_the_workbook_windows_scaled_to_seven_days():
+    kpi = load(SPECS / "openslo-weekly.yml").spec.kpi("login_success")
+    assert {(t.tier, t.factor, t.long, t.short) for t in slo.tiers(kpi)} == {
+        ("page", 14.4, "14m", "1m10s"), ("page", 6.0, "1h24m", "7m"),
+        ("ticket", 3.0, "5h36m", "28m"), ("ticket", 1.0, "16h48m", "1h24m")}
 
 
 def test_openslo_policies_map_to_severities_receivers_and_no_data():
