@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="overlay layered on the spec (repeatable), e.g. spec/overlays/fast.yaml")
         sub.add_argument("--root", default=".", type=Path, help="project root the outputs live under")
         sub.set_defaults(command=func)
+    from .stack import cli as stack_cli
+    stack_cli.add(commands)
     return parser
 
 
