@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import history, selectors, series
 from .bundle import expressions
+from .synthetic import save_plans
 
 MAX_BLOCK = f"{history.BLOCK // history.HOUR}h"
 RETENTION = "400d"
@@ -33,15 +34,22 @@ def job_namer(spec):
     return job_of
 
 
-def build(spec, bundle: Path, data_dir: Path, work: Path, now: float, future: float,
-          fine_step: float = 30) -> dict:
-    """Write OpenMetrics history for every source series the bundle reads and import it as blocks."""
+PLANS = "plans.json"
+"""Beside the history files: what the synthetic exporter serves live."""
+
+
+def build(spec, bundle: Path, data_dir: Path, work: Path, now: float, fine_step: float = 30) -> dict:
+    """Write OpenMetrics history for every source series the bundle reads and import it as blocks.
+
+    Also saves the plans, so the synthetic exporter continues exactly these series live.
+    """
     started = time.monotonic()
     found = selectors.scan(expressions(bundle))
     plans = series.plans(found, job_namer(spec))
     if work.exists():
         shutil.rmtree(work)
-    files = history.write(plans, now, work, fine_step=fine_step, future=future)
+    files = history.write(plans, now, work, fine_step=fine_step)
+    save_plans(plans, work / PLANS)
     data_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda f: _import(f, data_dir), files))

@@ -17,9 +17,9 @@ def add(commands) -> None:
                      help="overlay layered on the spec, e.g. spec/overlays/fast.yaml (repeatable)")
     sub.add_argument("--root", default=".", type=Path, help="project root; state lives in ROOT/.stack")
     sub.add_argument("--scrape-interval", default="15s", help="Prometheus scrape interval (fast demos: 5s)")
-    sub.add_argument("--future", default=7200, type=float,
-                     help="seconds the backfilled external series stay fresh after up (default 7200)")
     sub.add_argument("--loadgen-rate", default=20, type=float, help="steady events/s into the exporter (0: none)")
+    sub.add_argument("--max-rule-interval", metavar="DURATION",
+                     help="evaluate no rule group less often than this (fast demos and tests: 30s)")
     sub.add_argument("--no-history", action="store_true", help="skip the synthetic history backfill")
     sub.set_defaults(command=run)
 
@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(state.urls, indent=2))
         return 0
     options = stack.Options(spec=args.spec, overlays=tuple(args.overlay), scrape_interval=args.scrape_interval,
-                            future=args.future, loadgen_rate=args.loadgen_rate, history=not args.no_history)
+                            loadgen_rate=args.loadgen_rate, history=not args.no_history,
+                            max_rule_interval=args.max_rule_interval)
     try:
         state = stack.up(args.root, options)
     except (stack.StackError, RuntimeError, TimeoutError) as err:

@@ -5,19 +5,23 @@ integrals of a rate and so never decrease; histograms put most requests in low b
 so latency KPIs meet their ``<`` targets most of the time, and "bad" label values (5xx,
 failure, miss…) get a sliver of the traffic, so error ratios stay small.
 
+Every value is a pure function of time (``value_at``), so the history written here and the
+live exposition of the synthetic exporter (``synthetic.py``, standing in for
+kube-state-metrics, Envoy, OpenCost… on one machine) are one continuous series.
+
 Time grid: one sample an hour as far back as the metric's longest range plus offset
-(capped), and a fine grid (``fine_step``) around "now" and around every ``offset`` point
-(now - 1w, now - 30d…), so short ``rate()`` windows work there too. The grid runs
-``future`` past now: series no live exporter publishes (kube-state-metrics, Envoy…) stay
-fresh while the stack runs. Output is one file per block window, so promtool reads each
-sample once and writes few, large blocks.
+(capped), and a fine grid (``fine_step``) over the last hour and around every ``offset``
+point (now - 1w, now - 30d…), so short ``rate()`` windows work there too. The grid stops
+before now: Prometheus refuses live samples older than its newest block. Output is one
+file per block window, so promtool reads each sample once and writes few, large blocks.
 """
 from __future__ import annotations
 
 import math
-import random
 import re
+import zlib
 from pathlib import Path
+from typing import Callable
 
 from .series import Plan
 
@@ -27,60 +31,68 @@ MAX_LOOKBACK = 200 * DAY
 BLOCK = 486 * HOUR
 """Block (and file) span: the largest block promtool makes (2h times a power of 3 up to 31 days)."""
 _MIN_HISTORY = 8 * DAY
+EPOCH = 1_700_000_000
+"""Counters count from here (Nov 2023), keeping their values small enough for exact rates."""
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
-def grid(now: float, lookback: float, offsets: frozenset[float], fine_step: float, future: float) -> list[float]:
-    """Sample times (seconds, whole multiples of the step) for one metric, sorted."""
+def grid(now: float, lookback: float, offsets: frozenset[float], fine_step: float) -> list[float]:
+    """Sample times (whole multiples of the step, all before ``now``) for one metric, sorted."""
     start = now - min(max(lookback + DAY, _MIN_HISTORY), MAX_LOOKBACK)
-    times = set(range(int(start // HOUR * HOUR), int(now + future), HOUR))
+    times = set(range(int(start // HOUR * HOUR), int(now), HOUR))
+    step = int(fine_step)
     for off in {0.0, *offsets}:
-        lo, hi = now - off - HOUR, now - off + future
-        if hi < start:
-            continue
-        step = int(fine_step)
-        times.update(range(int(max(lo, start) // step * step), int(hi), step))
-    return sorted(t for t in times if t >= start)
+        lo, hi = now - off - HOUR, min(now - off + HOUR, now)
+        if hi > start:
+            times.update(range(int(max(lo, start) // step * step), int(hi), step))
+    return sorted(t for t in times if start <= t < now)
 
 
 def wave(t: float) -> float:
     """Daily and weekly seasonality around 1: peak mid-afternoon UTC, weekends at 70 %."""
-    day = 1 + 0.35 * math.sin(2 * math.pi * ((t % DAY) / DAY - 0.375))
     weekend = 0.7 if int(t // DAY + 4) % 7 in (5, 6) else 1.0  # 1970-01-01 was a Thursday
-    return day * weekend
+    return _daily(t) * weekend
 
 
-def samples(plan: Plan, times: list[float], seed: int = 1) -> list[tuple[str, list[tuple[float, float]]]]:
-    """``(series text, [(t, value)])`` for every series of the plan."""
-    rng = random.Random(f"{seed}/{plan.name}")
+def _daily(t: float) -> float:
+    return 1 + 0.35 * math.sin(2 * math.pi * ((t % DAY) / DAY - 0.375))
+
+
+def _daily_integral(t: float) -> float:
+    """Integral of ``_daily`` from EPOCH: what a counter with a daily wave has counted."""
+    phase = lambda x: math.cos(2 * math.pi * (x / DAY - 0.375))  # noqa: E731
+    return (t - EPOCH) - 0.35 * DAY / (2 * math.pi) * (phase(t) - phase(EPOCH))
+
+
+def value_functions(plan: Plan) -> list[tuple[str, Callable[[float], float]]]:
+    """``(series text, value_at(t))`` for every series of the plan: the single source of its shape."""
     out = []
-    for labels, weight in zip(plan.labels, plan.weights):
+    for n, (labels, weight) in enumerate(zip(plan.labels, plan.weights)):
+        jitter = (hash_fraction(f"{plan.name}/{n}") - 0.5) * 0.2
         if plan.histogram:
-            out += _histogram(plan.name, labels, weight, times, rng)
+            out += _histogram(plan.name, labels, weight * (1 + jitter), plan.bounds)
         elif plan.counter:
-            out.append((_series(plan.name, labels), _counter(times, weight * _rate_scale(plan.name), rng)))
+            rate = weight * _rate_scale(plan.name) * (1 + jitter)
+            out.append((_series(plan.name, labels), lambda t, r=rate: r * _daily_integral(t)))
         else:
             level = _gauge_level(plan.name) * (weight if weight < 1 else 1)
-            steady = _steady(plan.name)
-            out.append((_series(plan.name, labels),
-                        [(t, level if steady else level * (0.85 + 0.15 * wave(t)) * (1 + rng.uniform(-0.02, 0.02)))
-                         for t in times]))
+            if _steady(plan.name):  # exact: `== 1` comparisons and joins on 0/1 gauges must hold
+                out.append((_series(plan.name, labels), lambda t, v=level: v))
+                continue
+            out.append((_series(plan.name, labels), lambda t, v=level * (1 + jitter / 4), p=n:
+                        v * (0.85 + 0.15 * wave(t)) * (1 + 0.02 * math.sin(t / 977 + p))))
     return out
 
 
-def write(plans: list[Plan], now: float, out_dir: Path, fine_step: float = 30, future: float = 2 * HOUR,
-          seed: int = 1) -> list[Path]:
+def write(plans: list[Plan], now: float, out_dir: Path, fine_step: float = 30) -> list[Path]:
     """Write OpenMetrics files (one per block window) under ``out_dir``; return them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[int, list[str]] = {}
     for plan in plans:
-        times = grid(now, plan.lookback, plan.offsets, fine_step, future)
-        for series, points in samples(plan, times, seed):
-            lines_by_block: dict[int, list[str]] = {}
-            for t, v in points:
-                lines_by_block.setdefault(int(t // BLOCK), []).append(f"{series} {v:.6g} {t:.0f}\n")
-            for block, lines in lines_by_block.items():
-                files.setdefault(block, []).extend(lines)
+        times = grid(now, plan.lookback, plan.offsets, fine_step)
+        for series, value_at in value_functions(plan):
+            for t in times:
+                files.setdefault(int(t // BLOCK), []).append(f"{series} {value_at(t):.12g} {t:.0f}\n")
     written = []
     for block, lines in sorted(files.items()):
         path = out_dir / f"history-{block}.om"
@@ -91,28 +103,25 @@ def write(plans: list[Plan], now: float, out_dir: Path, fine_step: float = 30, f
     return written
 
 
-def _counter(times: list[float], rate: float, rng: random.Random) -> list[tuple[float, float]]:
-    total, last, points = rng.uniform(0, 1000) * rate, times[0], []
-    for t in times:
-        total += rate * wave(t) * (t - last) * rng.uniform(0.95, 1.05)
-        last = t
-        points.append((t, total))
-    return points
+def hash_fraction(text: str) -> float:
+    """A stable pseudo-random number in [0, 1) (Python's ``hash`` changes per process)."""
+    return zlib.crc32(text.encode()) / 2 ** 32
 
 
-def _histogram(name: str, labels: dict, weight: float, times: list[float], rng: random.Random):
+def _histogram(name: str, labels: dict, weight: float, named: tuple[str, ...] = ()):
     """Buckets of a log-normal latency (median 50 ms, or 50 in ms histograms), plus _sum and _count."""
     unit = 1000.0 if re.search(r"_ms|milliseconds", name) else 1.0
     median, sigma = 0.05 * unit, 0.8
-    bounds = [b * unit for b in _BUCKETS]
-    shares = [0.5 * (1 + math.erf(math.log(b / median) / (sigma * math.sqrt(2)))) for b in bounds] + [1.0]
-    counts = _counter(times, weight * _rate_scale(name), rng)
-    out = []
-    for le, share in zip([f"{b:g}" for b in bounds] + ["+Inf"], shares):
-        out.append((_series(f"{name}_bucket", {**labels, "le": le}), [(t, c * share) for t, c in counts]))
+    bounds = {f"{b * unit:g}": b * unit for b in _BUCKETS}
+    bounds.update((le, float(le)) for le in named if le != "+Inf")
+    ordered = sorted(bounds.items(), key=lambda kv: kv[1])
+    shares = [0.5 * (1 + math.erf(math.log(b / median) / (sigma * math.sqrt(2)))) for _, b in ordered] + [1.0]
+    rate = weight * _rate_scale(name)
+    out = [(_series(f"{name}_bucket", {**labels, "le": le}), lambda t, f=rate * share: f * _daily_integral(t))
+           for le, share in zip([le for le, _ in ordered] + ["+Inf"], shares)]
     mean = median * math.exp(sigma ** 2 / 2)
-    out.append((_series(f"{name}_sum", labels), [(t, c * mean) for t, c in counts]))
-    out.append((_series(f"{name}_count", labels), counts))
+    out.append((_series(f"{name}_sum", labels), lambda t, f=rate * mean: f * _daily_integral(t)))
+    out.append((_series(f"{name}_count", labels), lambda t, f=rate: f * _daily_integral(t)))
     return out
 
 

@@ -1,7 +1,7 @@
 """The stack's ``prometheus.yml``: a pure function of where things listen and how fast to go.
 
-Targets carry fixed ``instance`` labels (not the random port), so the backfilled history
-and the live scrapes of the same exporter are one series, not two.
+Targets carry fixed ``instance`` labels (not the random port), so restarts on other ports keep
+one series per exporter; the synthetic exporter's series keep their own ``job``/``instance``.
 """
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ EXPORTER_INSTANCE = "perfcycle-exporter"
 NODE_INSTANCE = "node-1"
 
 
+SYNTHETIC_JOB = "synthetic"
+
+
 def build(*, exporter: str | None, node_exporter: str, alertmanager: str, rule_files: list[str],
-          scrape_interval: str = "15s", evaluation_interval: str = "15s") -> dict:
+          synthetic: str | None = None, scrape_interval: str = "15s", evaluation_interval: str = "15s") -> dict:
     """A Prometheus config: both exporters scraped, the bundle's rules loaded, alerts to Alertmanager.
 
     Addresses are ``host:port``; ``exporter`` may be None when perfcycle-exporter is not installed.
@@ -20,6 +23,9 @@ def build(*, exporter: str | None, node_exporter: str, alertmanager: str, rule_f
     scrapes = [_job(NODE_JOB, node_exporter, NODE_INSTANCE, scrape_interval)]
     if exporter:
         scrapes.insert(0, _job(EXPORTER_JOB, exporter, EXPORTER_INSTANCE, scrape_interval))
+    if synthetic:  # its series carry their own job/instance (those of the history): keep them
+        scrapes.append({"job_name": SYNTHETIC_JOB, "honor_labels": True, "scrape_interval": scrape_interval,
+                        "static_configs": [{"targets": [synthetic]}]})
     return {
         "global": {"scrape_interval": scrape_interval, "evaluation_interval": evaluation_interval,
                    "external_labels": {"stack": "perfcycle-local"}},

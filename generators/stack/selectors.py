@@ -76,20 +76,29 @@ def scan(expressions: list[str], found: Found | None = None) -> Found:
 def _scan_one(expr: str, found: Found) -> None:
     tokens = [(m.lastgroup, m.group(m.lastgroup), m.end()) for m in _TOKEN.finditer(expr) if m.lastgroup]
     grouping: set[str] = set()
-    pending: list[tuple[str, tuple[Matcher, ...], bool]] = []
+    pending: list[tuple[str, tuple[Matcher, ...], bool, set[str] | None]] = []
     last_func, ranges, offsets, seen = "", 0.0, 0.0, set()
+    on_labels: set[str] = set()
+    one_side: set[str] | None = None  # labels of the next selector after group_left/right
     i = 0
     while i < len(tokens):
         kind, text, end = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else (None, "", end)
         if kind == "ident" and text in _GROUPING and nxt[1] == "(":
-            j = i + 2
+            j, listed = i + 2, set()
             while j < len(tokens) and tokens[j][1] != ")":
                 if tokens[j][0] == "ident":
-                    grouping.add(tokens[j][1])
+                    listed.add(tokens[j][1])
                 j += 1
+            grouping |= listed
+            if text == "on":
+                on_labels = listed
+            elif text in ("group_left", "group_right"):
+                one_side = on_labels | listed
             i = j + 1
             continue
+        if kind == "ident" and text in ("group_left", "group_right"):
+            one_side = set(on_labels)
         if kind == "ident" and text == "offset":
             offsets = max(offsets, duration_seconds(nxt[1]))
             seen.add(duration_seconds(nxt[1]))
@@ -108,7 +117,8 @@ def _scan_one(expr: str, found: Found) -> None:
             after = tokens[i + 1] if i + 1 < len(tokens) else (None, "", 0)
             counter = after[0] == "range" and last_func in _COUNTER_FUNCS
             if ":" not in text and text not in _GROUPING and text != "ALERTS":
-                pending.append((text, matchers, counter))
+                pending.append((text, matchers, counter, one_side))
+                one_side = None
         elif kind == "brace":  # a selector with no name, e.g. {__name__=~"..."}: nothing to learn
             _, close = _braces(expr, end)
             i = next((k for k in range(i + 1, len(tokens)) if tokens[k][2] > close), len(tokens)) - 1
@@ -116,8 +126,10 @@ def _scan_one(expr: str, found: Found) -> None:
     found.lookback = max(found.lookback, ranges + offsets)
     found.offsets |= seen
     labels = frozenset(grouping - {"le", "quantile", "__name__"})
-    for name, matchers, counter in pending:
-        found.uses.setdefault(name, []).append(Use(matchers, labels, counter, ranges + offsets, frozenset(seen)))
+    for name, matchers, counter, one in pending:
+        # The "one" side of a group_left join must be unique per join key: only those labels.
+        mine = labels if one is None else frozenset(one - {"le", "quantile", "__name__"})
+        found.uses.setdefault(name, []).append(Use(matchers, mine, counter, ranges + offsets, frozenset(seen)))
 
 
 def _braces(expr: str, start: int) -> tuple[str, int]:

@@ -47,6 +47,8 @@ class Plan:
     offsets: frozenset[float]
     weights: tuple[float, ...]
     """Per label set: how much of the traffic it gets (bad outcomes get a sliver)."""
+    bounds: tuple[str, ...] = ()
+    """Histogram ``le`` values the expressions name (``le="0.5"`` in an Apdex): buckets that must exist."""
 
 
 def plans(found: Found, job_of) -> list[Plan]:
@@ -64,7 +66,8 @@ def plans(found: Found, job_of) -> list[Plan]:
         weights = tuple(_weight(name, ls) for ls in labels)
         result.append(Plan(name, histogram, histogram or any(u.counter for u in uses),
                            labels, max(u.lookback for u in uses), frozenset().union(*(u.offsets for u in uses)),
-                           weights))
+                           weights, tuple(sorted({m.value for u in uses for m in u.matchers
+                                                  if m.label == "le" and m.op == "="}))))
     return result
 
 

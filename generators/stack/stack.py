@@ -20,7 +20,7 @@ import yaml
 from .. import pipeline
 from ..spec import load
 from . import alertmanager, backfill, procs, promconfig
-from .bundle import rule_files
+from .bundle import cap_intervals, rule_files
 from .ports import HOST, free_ports, url
 
 STATE_DIR = ".stack"
@@ -32,11 +32,11 @@ class Options:
     overlays: tuple[str, ...] = ()
     scrape_interval: str = "15s"
     """How often Prometheus scrapes both exporters; the fast profile's demos use 5s."""
-    future: float = 2 * 3600
-    """How long (s) the backfilled series of external exporters stay fresh after ``up``."""
     loadgen_rate: float = 20
     """Steady events per second from the load generator (0: no load generator)."""
     history: bool = True
+    max_rule_interval: str | None = None
+    """Cap on rule group intervals in the stack's copy (the fast profile's long groups: 30s)."""
 
 
 class StackError(RuntimeError):
@@ -80,14 +80,17 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
     loaded = load(options.spec, overlays=options.overlays)
     bundle, logs, data = base / "bundle", base / "logs", base / "prometheus-data"
     pipeline.write(pipeline.build_texts(loaded), bundle)
+    if options.max_rule_interval:
+        capped = cap_intervals(bundle, options.max_rule_interval)
+        state.info["capped_groups"] = capped
     say(f"bundle: {bundle} ({len(rule_files(bundle))} rule files)")
     now = time.time()
     if data.exists():
         shutil.rmtree(data)
     if options.history:
-        summary = backfill.build(loaded.spec, bundle, data, base / "history", now, options.future)
+        summary = backfill.build(loaded.spec, bundle, data, base / "history", now)
         say(f"history: {summary['series']} series of {summary['metrics']} metrics backfilled in {summary['seconds']}s")
-    p_prom, p_am, p_exp, p_node, p_sink = free_ports(5)
+    p_prom, p_am, p_exp, p_node, p_sink, p_syn = free_ports(6)
     state.info.update(started_at=now, bundle=str(bundle), spec=options.spec, overlays=list(options.overlays),
                       scrape_interval=options.scrape_interval, notifications=str(base / "notifications.jsonl"))
     exporter = _installed("exporter.server")
@@ -107,6 +110,13 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
                                            "--rate", f"{options.loadgen_rate:g}", "--batch", "10", "--seed", "8"], logs)
     else:
         say("perfcycle-exporter is not installed here: its scrape job is left out")
+    synthetic = None
+    if options.history:
+        syn = procs.start(state, "synthetic", [python, "-m", "generators.stack.synthetic", "--listen", f"{HOST}:{p_syn}",
+                                               "--plans", str(base / "history" / backfill.PLANS)], logs)
+        procs.wait_http(url(p_syn, "/metrics"), 20, syn)
+        synthetic = f"{HOST}:{p_syn}"
+        state.urls["synthetic"] = url(p_syn)
     am_config = alertmanager.write_local(loaded.spec, bundle, f"{url(p_sink)}/alerts")
     am = procs.start(state, "alertmanager", [am_binary, f"--config.file={am_config}", f"--storage.path={base / 'alertmanager-data'}",
                                              f"--web.listen-address={HOST}:{p_am}", "--cluster.listen-address="], logs)
@@ -114,7 +124,7 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
     prom_yml = base / "prometheus.yml"
     prom_yml.write_text(yaml.safe_dump(promconfig.build(
         exporter=f"{HOST}:{p_exp}" if exporter else None, node_exporter=f"{HOST}:{p_node}",
-        alertmanager=f"{HOST}:{p_am}", rule_files=[str(p.resolve()) for p in rule_files(bundle)],
+        alertmanager=f"{HOST}:{p_am}", synthetic=synthetic, rule_files=[str(p.resolve()) for p in rule_files(bundle)],
         scrape_interval=options.scrape_interval, evaluation_interval=options.scrape_interval), sort_keys=False))
     prom = procs.start(state, "prometheus", ["prometheus", f"--config.file={prom_yml}", f"--storage.tsdb.path={data}",
                                              f"--storage.tsdb.retention.time={backfill.RETENTION}",
