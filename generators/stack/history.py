@@ -155,6 +155,7 @@ def _steady(name: str) -> bool:
 
 
 def _series(name: str, labels: dict) -> str:
+    labels = {k: v for k, v in labels.items() if v != ""}  # an empty value is an absent label
     if not labels:
         return name
     body = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
