@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -45,7 +46,9 @@ def build(spec, bundle: Path, data_dir: Path, work: Path, now: float, fine_step:
     """
     started = time.monotonic()
     found = selectors.scan(expressions(bundle))
-    plans = series.plans(found, job_namer(spec))
+    # Fine samples around every offset point for every metric: records read with an offset
+    # (backfilled by rulesfill) need their raw inputs there, whatever the raw expressions say.
+    plans = [replace(p, offsets=p.offsets | frozenset(found.offsets)) for p in series.plans(found, job_namer(spec))]
     if work.exists():
         shutil.rmtree(work)
     files = history.write(plans, now, work, fine_step=fine_step)

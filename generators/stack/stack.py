@@ -19,7 +19,7 @@ import yaml
 
 from .. import pipeline
 from ..spec import load
-from . import alertmanager, backfill, procs, promconfig
+from . import alertmanager, backfill, procs, promconfig, rulesfill
 from .bundle import cap_intervals, rule_files
 from .ports import HOST, free_ports, url
 
@@ -130,6 +130,11 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
                                              f"--storage.tsdb.retention.time={backfill.RETENTION}",
                                              f"--web.listen-address={HOST}:{p_prom}", "--web.enable-lifecycle"], logs)
     procs.wait_http(url(p_prom, "/-/ready"), 90, prom)
+    if options.history:
+        filled = rulesfill.build(bundle, url(p_prom), data, base / "rules-history", now)
+        state.info["recorded_backfill"] = filled
+        say(f"recorded series read with an offset: {filled['records']} backfilled ({filled['blocks']} blocks, "
+            "loaded at Prometheus's next compaction cycle)")
     state.urls.update(prometheus=url(p_prom), alertmanager=url(p_am), node_exporter=url(p_node), webhook_sink=url(p_sink))
     state.info["ready_seconds"] = round(time.monotonic() - started, 1)
     state.save()
