@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from . import pipeline, promtool
+from .build import routing
+from .render import header, render
 from .errors import SpecError
 from .spec import load
 
@@ -45,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="overlay layered on the spec (repeatable), e.g. spec/overlays/fast.yaml")
         sub.add_argument("--root", default=".", type=Path, help="project root the outputs live under")
         sub.set_defaults(command=func)
+    override = commands.add_parser("alertmanager-override",
+                                   help="write an Alertmanager config that sends every receiver to one webhook")
+    override.add_argument("--spec", default=DEFAULT_SPEC)
+    override.add_argument("--overlay", action="append", default=[], metavar="FILE")
+    override.add_argument("--webhook", required=True, help="URL every receiver posts to (e.g. a local sink)")
+    override.add_argument("--out", required=True, type=Path, help="file to write")
+    override.set_defaults(command=_override)
     from .stack import cli as stack_cli
     stack_cli.add(commands)
     return parser
@@ -79,13 +88,25 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     load(args.spec, overlays=tuple(args.overlay))
+    results = []
     rule_files = sorted(str(p) for d in ("recording_rules", "alerts") for p in (args.root / d).glob("*.yml"))
-    if not rule_files:
-        print("perfcycle lint: no rule files to check")
-        return 0
-    result = promtool.check_rules(*rule_files)
-    print(result.output)
-    return 0 if result.ok else 1
+    if rule_files:
+        results.append(promtool.check_rules(*rule_files))
+    config = args.root / "alertmanager" / "alertmanager.yml"
+    if config.exists():
+        results.append(promtool.amtool_check_config(config))
+    for result in results:
+        print(result.output)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _override(args: argparse.Namespace) -> int:
+    loaded = load(args.spec, overlays=tuple(args.overlay))
+    text = render(args.out.name if args.out.suffix in (".yml", ".yaml") else "override.yml",
+                  routing.write_override(loaded.spec, args.webhook), header(loaded.path, loaded.sha256))
+    pipeline.write_files({args.out.name: text}, args.out.parent)
+    print(f"perfcycle: wrote {args.out}: every receiver posts to {args.webhook}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -7,14 +7,21 @@ operations say how (``rate5m``, ``p95_rate5m``, ``ratio_rate5m``).
 from __future__ import annotations
 
 import re
+import zlib
 
-from .model import Alert, Kpi
+from .model import Alert, Bundle, Kpi
 
 KPI_LABEL = "kpi"
 """Label carrying the KPI id on every generated series and alert."""
 TARGET_MET = "kpi:target_met:bool"
 """1 while a KPI series meets its target, else 0: the health score averages it."""
 HEALTH_SCORE = ":platform_health_score:percent"
+ALERTS = "ALERTS"
+"""Prometheus's own series of pending and firing alerts: dashboards overlay it as annotations."""
+DATASOURCE_VARIABLE = "datasource"
+"""The dashboard variable (type prometheus) every panel and target reads its datasource from."""
+DASHBOARD_TAG = "perfcycle"
+"""Tag on every generated dashboard, so links and searches find the whole set."""
 
 
 def level(kpi: Kpi) -> str:
@@ -96,3 +103,106 @@ def dashboard_uid(bundle: str, audience: str) -> str:
 def _percentile(quantile: float) -> str:
     """0.95 -> ``95``, 0.999 -> ``999``."""
     return (f"{quantile:.6f}".split(".")[1].rstrip("0") or "0").ljust(2, "0")
+
+
+def folder_uid(bundle: str, audience: str) -> str:
+    """Uid of the Grafana folder holding an audience's dashboard (folders and dashboards share uids)."""
+    return f"pcf-{bundle}-{audience}"[:40].replace("_", "-")
+
+
+DASHBOARD_PROVIDERS_FILE = "provisioning/dashboards/perfcycle.yaml"
+DATASOURCES_FILE = "provisioning/datasources/prometheus.yaml"
+DATASOURCE_NAME = "Prometheus"
+DATASOURCE_UID = "perfcycle-prometheus"
+"""The provisioned Prometheus datasource (the dashboards' ``$datasource`` variable defaults to it)."""
+
+
+def provider_name(audience: str) -> str:
+    """Name of the Grafana dashboard provider that loads one audience's dashboard."""
+    return f"perfcycle-{audience}"
+
+
+def dashboard_file(audience: str) -> str:
+    """Where an audience's dashboard is written, relative to the bundle root."""
+    return f"dashboards/{audience}.json"
+
+
+def panel_id(kpi: Kpi | str, audience: str) -> int:
+    """A stable Grafana panel id for the KPI's panel on an audience's dashboard (``?viewPanel=``).
+
+    Derived from the ids alone (a KPI, or a ``row/<domain>`` / ``panel/<id>`` key), not from
+    positions: alerts link to the panel without knowing the layout, and adding or moving KPIs
+    never changes another panel's id. 1000..999999 keeps clear of small hand-made ids.
+    """
+    key = kpi.id if isinstance(kpi, Kpi) else kpi
+    return 1000 + zlib.crc32(f"{audience}/{key}".encode()) % 999_000
+
+
+def row_panel_key(domain: str) -> str:
+    """The ``panel_id`` key of a domain's row (``row/workload``)."""
+    return f"row/{domain}"
+
+
+def summary_panel_key(panel: str) -> str:
+    """The ``panel_id`` key of an audience's summary panel (``panel/health_score``)."""
+    return f"panel/{panel}"
+
+
+def home_audience(kpi: Kpi) -> str | None:
+    """The dashboard an alert on this KPI links to: the first audience the KPI lists."""
+    return next(iter(kpi.audiences), None)
+
+
+def dashboard_url(bundle: Bundle, kpi: Kpi) -> str | None:
+    """``<grafana>/d/<uid>?viewPanel=<id>`` of the KPI's panel on its home dashboard (None: no dashboard)."""
+    audience = home_audience(kpi)
+    if audience is None:
+        return None
+    uid = dashboard_uid(bundle.name, audience)
+    return f"{bundle.grafana_url.rstrip('/')}/d/{uid}?viewPanel={panel_id(kpi, audience)}"
+
+
+def runbook_url(bundle: Bundle, kpi: Kpi, alert: str = "") -> str:
+    """The KPI's own runbook, or the bundle's template filled with the KPI id (and alert name)."""
+    return kpi.runbook or bundle.runbook_url.replace("{kpi}", kpi.id).replace("{alert}", alert or kpi.id)
+
+
+# --- Alert labels (the contract between alerting rules and routing) and Alertmanager names ---
+# SEVERITY … SLO and WINDOW_CLASS have the same names and values as on the ``rules`` branch:
+# when both are merged, keep one copy.
+SEVERITY = "severity"
+DOMAIN = "domain"
+FAMILY = "family"
+"""The alert family (= KPI id): inhibition mutes the lesser alerts of one family."""
+TRIGGER = "trigger"
+ESCALATION = "escalation"
+"""``trigger="escalation"`` marks the daily cycle's escalation triggers."""
+TIER = "tier"
+WINDOW_CLASS = "window_class"
+TIER_PAGE = "page"
+TIER_TICKET = "ticket"
+SLO = "slo"
+"""Burn-rate alerts carry the SLO's KPI id here, so a page mutes the ticket of the same SLO."""
+ESCALATED_FROM = "escalated_from"
+"""On escalation alerts: the severity the still-firing alert had."""
+ESCALATED_ALERT = "escalated_alert"
+"""On escalation alerts: the ``alertname`` of the still-firing alert."""
+ALERTNAME = "alertname"
+UNROUTED_RECEIVER = "unrouted"
+"""Alertmanager's root receiver: no channels, so an alert of no known severity reaches no one
+(the route tests prove no generated alert lands here)."""
+ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+ALERTMANAGER_TEMPLATE = "alertmanager/templates/perfcycle.tmpl"
+ALERTMANAGER_ROUTE_TESTS = "alertmanager/routes.test.yml"
+TEMPLATE_PREFIX = "perfcycle"
+"""Prefix of the notification template names (``perfcycle.title``, ``perfcycle.text``…)."""
+
+
+def escalation_alert_name(from_severity: str, to_severity: str) -> str:
+    """``warning`` -> ``critical``: ``EscalatedWarningToCritical``."""
+    return f"Escalated{camel(from_severity)}To{camel(to_severity)}"
+
+
+def escalation_group_name(bundle: str) -> str:
+    """The rule group holding the escalation alerts."""
+    return group_name(bundle, "routing", "escalation")

@@ -15,7 +15,7 @@ from pathlib import Path
 from .render import MARKER, header, render
 from .spec import LoadedSpec
 
-BUILDERS = ("catalog", "schema")
+BUILDERS = ("catalog", "schema", "dashboards", "routing")
 """Builder modules under ``generators.build``, each with ``build(spec) -> {path: document}``."""
 GENERATED_ROOTS = ("recording_rules", "alerts", "alertmanager", "dashboards", "provisioning",
                    "tests/rules", "docs/kpis.md", "spec/kpis.schema.json")
@@ -64,7 +64,16 @@ def drift(texts: dict[str, str], root: Path) -> Drift:
 
 
 def write(texts: dict[str, str], root: Path) -> list[str]:
-    """Write every changed file atomically and remove stale generated ones; return what changed."""
+    """Write the whole bundle: every changed file atomically, then remove stale generated ones."""
+    changed = write_files(texts, root)
+    stale = stale_files(texts, root)
+    for path in stale:
+        (root / path).unlink()
+    return changed + stale
+
+
+def write_files(texts: dict[str, str], root: Path) -> list[str]:
+    """Write the changed files atomically (temp file + rename, all staged before any rename)."""
     pending = {path: text for path, text in texts.items() if _current(root / path) != text}
     staged: list[tuple[Path, Path]] = []
     try:
@@ -81,10 +90,7 @@ def write(texts: dict[str, str], root: Path) -> list[str]:
         raise
     for tmp, target in staged:
         os.replace(tmp, target)
-    stale = stale_files(texts, root)
-    for path in stale:
-        (root / path).unlink()
-    return sorted(pending) + stale
+    return sorted(pending)
 
 
 def stale_files(texts: dict[str, str], root: Path) -> list[str]:

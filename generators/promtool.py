@@ -1,4 +1,4 @@
-"""Our small wrapper around the real ``promtool`` (no PyPI package provides it).
+"""Our small wrapper around the real ``promtool`` (no PyPI package provides it), and ``amtool``.
 
 Every call runs the Debian-packaged binary; a missing binary is a clear error that
 says how to install it, never a silently skipped check.
@@ -37,9 +37,9 @@ def binary(name: str = "promtool") -> str:
     return path
 
 
-def run(*args: str | Path, stdin: str | None = None, timeout: float = 120) -> Result:
-    """Run ``promtool ARGS`` and capture its output."""
-    done = subprocess.run([binary(), *map(str, args)], input=stdin, capture_output=True,
+def run(*args: str | Path, stdin: str | None = None, timeout: float = 120, tool: str = "promtool") -> Result:
+    """Run ``promtool ARGS`` (or another tool's) and capture its output."""
+    done = subprocess.run([binary(tool), *map(str, args)], input=stdin, capture_output=True,
                           text=True, timeout=timeout, check=False)
     return Result(done.returncode, done.stdout, done.stderr)
 
@@ -54,3 +54,8 @@ def test_rules(*files: str | Path) -> Result:
 
 def check_metrics(exposition: str) -> Result:
     return run("check", "metrics", stdin=exposition)
+
+
+def amtool_check_config(*files: str | Path) -> Result:
+    """``amtool check-config``: Alertmanager's own validation of a config file."""
+    return run("check-config", *files, tool="amtool")

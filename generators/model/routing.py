@@ -5,15 +5,19 @@ validator rejects inline secrets naming the field to use instead.
 """
 from __future__ import annotations
 
-from pydantic import model_validator
+import re
+
+from pydantic import field_validator, model_validator
 
 from .base import Duration, Frozen, Identifier, LabelName
 
 _INLINE_SECRETS = {
-    "routing_key": "routing_key_file", "service_key": "service_key_file",
+    "routing_key": "routing_key_file", "service_key": "routing_key_file",
     "api_url": "api_url_file", "auth_password": "auth_password_file",
-    "password": "password_file", "url_secret": "url_file",
+    "password": "auth_password_file",
 }
+"""Inline secret keys Alertmanager would accept, and the ``*_file`` field (present in 0.25) to use instead."""
+_URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@]*@", re.IGNORECASE)
 
 
 class _Channel(Frozen):
@@ -46,7 +50,18 @@ class Email(_Channel):
 
 
 class Webhook(_Channel):
+    """A plain webhook. Alertmanager 0.25 has no ``url_file``, so the URL is public config:
+    one that embeds credentials (``https://user:pass@host``) is rejected."""
+
     url: str
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        if _URL_CREDENTIALS.match(value):
+            raise ValueError("a webhook url must not embed credentials (Alertmanager 0.25 has no url_file): "
+                             "use a receiver with a *_file secret instead")
+        return value
 
 
 class Receiver(Frozen):
@@ -68,6 +83,10 @@ class SeverityRoute(Frozen):
     escalate_to: Identifier | None = None
     """The severity an unresolved alert escalates to (defaults to the next higher one)."""
     repeat_interval: Duration | None = None
+    """Re-notification interval of this severity; defaults to the escalation time on the most
+    severe level, else to ``routing.repeat_interval``."""
+    group_interval: Duration | None = None
+    """How often this severity's groups flush; by default often enough to re-notify on time."""
 
 
 class Inhibition(Frozen):
@@ -76,6 +95,9 @@ class Inhibition(Frozen):
     source: dict[LabelName, str]
     target: dict[LabelName, str]
     equal: list[LabelName] = []
+    same_series: bool = False
+    """Also require equal values of every label that tells one series of a KPI from another
+    (the KPIs' ``by`` labels), so a page on one instance never mutes a ticket on another."""
 
 
 class Routing(Frozen):
@@ -90,4 +112,7 @@ class Routing(Frozen):
     """Ordered from most to least severe."""
     inhibit: list[Inhibition] = []
     depends_on: dict[str, list[str]] = {}
-    """Service -> the services it depends on; an alert on a dependency mutes its dependants."""
+    """Service -> the services it depends on; an alert on a dependency mutes its dependants
+    (directly or through other dependencies) at the same or a lower severity."""
+    dependency_label: LabelName = "service"
+    """The alert label whose values ``depends_on`` names."""

@@ -94,18 +94,10 @@ def cross_problems(spec: Spec) -> list[tuple[str, str]]:
 
 
 def _routing_problems(spec: Spec) -> list[tuple[str, str]]:
-    routing = spec.routing
-    problems = []
-    for name, route in routing.severities.items():
-        if route.receiver not in routing.receivers:
-            problems.append((f"routing.severities.{name}.receiver",
-                             f'undefined receiver "{route.receiver}" (known: {", ".join(routing.receivers)})'))
-        if route.escalate_to is not None and route.escalate_to not in routing.severities:
-            problems.append((f"routing.severities.{name}.escalate_to", f'unknown severity "{route.escalate_to}"'))
-    for name, receiver in routing.receivers.items():
-        if not any((receiver.pagerduty, receiver.slack, receiver.email, receiver.webhook)):
-            problems.append((f"routing.receivers.{name}", "has no channel (pagerduty, slack, email or webhook)"))
-    return problems
+    # Imported here: the routing checks derive alert labels through ``naming``, which imports the model.
+    from ..routing_checks import routing_problems
+
+    return routing_problems(spec)
 
 
 def _interval(condition: Comparison | Target) -> tuple[float, bool, float, bool]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import yaml
+
 from generators.spec import load
 
 from .conftest import DEFAULT_SPEC, ROOT, run_cli, snapshot
@@ -100,3 +102,22 @@ def test_a_jsonnet_error_is_reported_with_the_file(tmp_path):
 def test_the_committed_outputs_match_the_default_spec():
     done = run_cli("check", "--spec", str(DEFAULT_SPEC.relative_to(ROOT)), cwd=ROOT)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_alertmanager_override_sends_every_receiver_to_one_webhook(generated_project, tmp_path):
+    project = _copy(generated_project, tmp_path)
+    before = snapshot(project)
+    done = run_cli("alertmanager-override", "--webhook", "http://127.0.0.1:9/sink", "--out", "am-local.yml", cwd=project)
+    assert done.returncode == 0, done.stderr
+    after = snapshot(project)
+    assert {k: v for k, v in after.items() if k != "am-local.yml"} == before  # nothing else touched
+    config = yaml.safe_load(after["am-local.yml"])
+    urls = {c["url"] for r in config["receivers"] for c in r.get("webhook_configs", [])}
+    assert urls == {"http://127.0.0.1:9/sink"}
+    assert {r["name"] for r in config["receivers"] if "webhook_configs" in r} >= {"on_call_engineer", "platform_team"}
+
+
+def test_lint_runs_promtool_and_amtool_on_the_outputs(generated_project):
+    done = run_cli("lint", cwd=generated_project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS" in done.stdout

@@ -1,0 +1,121 @@
+"""The labels every generated alert carries, derived from the model alone.
+
+This is the contract between the alerting rules and Alertmanager routing: the rules
+builder labels its alerts with these functions, and routing (receivers, inhibition,
+route tests) is checked against ``all_alerts(spec)``, so neither side reads the
+other's output. Labels whose values are known from the spec are in ``labels``; the
+KPI's ``by`` labels, whose values come from the series at run time, are in ``series_labels``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import naming
+from .escalation import Escalation, escalations
+from .model import Alert, Kpi, Spec
+
+CONTRACT_LABELS = frozenset({
+    naming.ALERTNAME, naming.SEVERITY, naming.KPI_LABEL, naming.DOMAIN,
+    naming.FAMILY, naming.TIER, naming.SLO, naming.ESCALATED_FROM,
+    naming.ESCALATED_ALERT, naming.WINDOW_CLASS,
+})
+"""Labels the bundle sets itself: a KPI's ``by`` or an alert's ``labels`` must not reuse them."""
+
+
+@dataclass(frozen=True)
+class AlertLabelSet:
+    """One generated alert as routing sees it."""
+
+    origin: str
+    """Where the alert comes from in the spec (``kpis[9].alerts[0]``), for messages."""
+    alertname: str | None
+    """The alert's name when the spec decides it (burn-rate names belong to the rules builder)."""
+    labels: dict[str, str]
+    series_labels: tuple[str, ...] = field(default=())
+
+    @property
+    def keys(self) -> set[str]:
+        """Every label key the alert carries, ``alertname`` included."""
+        return {naming.ALERTNAME, *self.labels, *self.series_labels}
+
+
+def kpi_labels(kpi: Kpi) -> dict[str, str]:
+    """Labels every alert of a KPI carries."""
+    return {naming.KPI_LABEL: kpi.id, naming.DOMAIN: kpi.domain, naming.FAMILY: kpi.id}
+
+
+def alert_labels(kpi: Kpi, alert: Alert) -> dict[str, str]:
+    """The static labels of one spec alert: its own ``labels``, then the contract's (which win)."""
+    labels = {**alert.labels, **kpi_labels(kpi), naming.SEVERITY: alert.severity}
+    if alert.escalation_trigger:
+        labels[naming.TRIGGER] = naming.ESCALATION
+    return labels
+
+
+def burn_rate_labels(kpi: Kpi, tier: str, speed: str | None = None) -> dict[str, str]:
+    """The static labels of a burn-rate alert of ``tier`` (``page`` or ``ticket``) of the KPI's SLO."""
+    severity = kpi.slo.page_severity if tier == naming.TIER_PAGE else kpi.slo.ticket_severity
+    labels = {**kpi_labels(kpi), naming.SEVERITY: severity, naming.TIER: tier, naming.SLO: kpi.id}
+    if speed is not None:
+        labels[naming.WINDOW_CLASS] = speed
+    return labels
+
+
+def burn_rate_tiers(kpi: Kpi) -> list[tuple[str, str]]:
+    """The enabled burn-rate tiers of a KPI's SLO as ``(tier, speed)``: ``("page", "fast")``…"""
+    if kpi.slo is None:
+        return []
+    names = ("page_fast", "page_slow", "ticket_fast", "ticket_slow")
+    return [tuple(name.split("_")) for name in names if getattr(kpi.slo.tiers, name)]
+
+
+def implicit_alerts(spec: Spec, i: int, kpi: Kpi) -> list[AlertLabelSet]:
+    """Alerts the rules add without a spec entry: missing source, burn-rate tiers, SLO without data.
+
+    Their names belong to the alerting rules; routing only needs their labels.
+    """
+    by, here = tuple(kpi.source.by), f"kpis[{i}]"
+    out = []
+    if kpi.critical_source and not any(a.absent for a in kpi.alerts):
+        most_severe = next(iter(spec.routing.severities))
+        out.append(AlertLabelSet(f"{here}.critical_source", None,
+                                 {**kpi_labels(kpi), naming.SEVERITY: most_severe}, by))
+    for tier, speed in burn_rate_tiers(kpi):
+        out.append(AlertLabelSet(f"{here}.slo ({tier} tier, {speed})", None, burn_rate_labels(kpi, tier, speed), by))
+    if kpi.slo is not None and kpi.slo.no_data == "alert":
+        out.append(AlertLabelSet(f"{here}.slo.no_data", None,
+                                 {**kpi_labels(kpi), naming.SEVERITY: kpi.slo.ticket_severity, naming.SLO: kpi.id},
+                                 by))
+    return out
+
+
+def all_alerts(spec: Spec) -> list[AlertLabelSet]:
+    """Every alert the bundle generates (spec alerts, implicit ones, escalations), in spec order."""
+    out: list[AlertLabelSet] = []
+    for i, kpi in enumerate(spec.kpis):
+        by = tuple(kpi.source.by)
+        for j, alert in enumerate(kpi.alerts):
+            out.append(AlertLabelSet(f"kpis[{i}].alerts[{j}]", naming.alert_name(kpi, alert),
+                                     alert_labels(kpi, alert), by))
+        out += implicit_alerts(spec, i, kpi)
+    return out + escalated(spec, out)
+
+
+def escalated(spec: Spec, alerts: list[AlertLabelSet]) -> list[AlertLabelSet]:
+    """The escalation copies of ``alerts`` (and of those copies, along a chain of levels)."""
+    out: list[AlertLabelSet] = []
+    pending = alerts
+    for _ in spec.routing.severities:  # a chain is at most as long as the list of severities
+        pending = [copy for e in escalations(spec) for a in pending if (copy := _escalate(e, a))]
+        out += pending
+    return out
+
+
+def _escalate(e: Escalation, a: AlertLabelSet) -> AlertLabelSet | None:
+    """``a`` re-raised by escalation ``e``: same labels, the next severity, and where it came from."""
+    if a.labels.get(naming.SEVERITY) != e.from_severity or a.labels.get(naming.TIER) == naming.TIER_TICKET:
+        return None
+    labels = {**a.labels, naming.SEVERITY: e.to_severity, naming.ESCALATED_FROM: e.from_severity}
+    if a.alertname:
+        labels[naming.ESCALATED_ALERT] = a.alertname
+    return AlertLabelSet(f"{a.origin} escalated after {e.after}", e.alertname, labels, a.series_labels)

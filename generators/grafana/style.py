@@ -1,0 +1,110 @@
+"""How a KPI looks: its Grafana unit, its threshold colours, the default size of each panel type.
+
+Threshold colours come from the spec alone: green where the target is met, yellow outside
+the target with no alert, and the colour of the most severe static alert (``when``) that
+fires in a range. Baseline, change and forecast alerts have no fixed value to draw.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Comparison, Target
+
+GRAFANA_UNITS = {
+    "seconds": "s",
+    "milliseconds": "ms",
+    "percent": "percent",
+    "ratio": "percentunit",
+    "bytes": "bytes",
+    "megabits_per_second": "Mbits",
+    "requests_per_second": "reqps",
+    "operations_per_second": "ops",
+    "per_hour": "suffix:/h",
+    "per_day": "suffix:/day",
+    "count": "short",
+    "cores": "suffix: cores",
+    "currency_per_hour": "currencyUSD",
+    "currency_per_month": "currencyUSD",
+    "currency_per_gb_month": "currencyUSD",
+    "score": "none",
+}
+"""Spec unit -> Grafana unit id. Rates per hour/day and cores have no built-in id, so they use
+Grafana's documented ``suffix:`` custom units; currencies assume OpenCost's default (USD)."""
+
+WHOLE_UNITS = {"count"}
+"""Units counted in whole numbers: their threshold boundaries move up by 1, not by 0.001."""
+
+SEVERITY_COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
+TARGET_MET, TARGET_MISSED, NEUTRAL = "green", "yellow", "green"
+
+PANEL_SIZES = {
+    "stat": (4, 5),
+    "gauge": (6, 6),
+    "bargauge": (8, 8),
+    "table": (12, 8),
+    "timeseries": (12, 8),
+    "heatmap": (12, 8),
+}
+"""Panel type -> (width in grid columns of 24, height in grid rows)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One threshold step: ``colour`` applies from ``value`` upwards (``None`` is minus infinity)."""
+
+    value: float | None
+    colour: str
+
+
+def grafana_unit(unit: str | None) -> str:
+    return GRAFANA_UNITS[unit] if unit else "none"
+
+
+def resolution(unit: str | None, decimals: int | None) -> int | None:
+    """Decimals that tell two displayed values apart: the KPI's own, or 0 for whole counts."""
+    if decimals is not None:
+        return decimals
+    return 0 if unit in WHOLE_UNITS else None
+
+
+def threshold_steps(target: Target | None, alerts: list[tuple[str, Comparison]],
+                    decimals: int | None = None) -> list[Step]:
+    """Ascending steps colouring every value range by target and static alert thresholds.
+
+    Each range between two boundaries takes the colour of its midpoint. A boundary that
+    belongs to the range below it (``> 80`` does not fire at 80) is moved up by the
+    display resolution, so a count of 0 under ``> 0`` stays green.
+    """
+    bounds = _boundaries(target, alerts)
+    if not bounds:
+        return [Step(None, NEUTRAL)]
+    severities = list(SEVERITY_COLOURS)
+
+    def colour(x: float) -> str:
+        firing = [sev for sev, cond in alerts if cond.holds(x)]
+        if firing:
+            return SEVERITY_COLOURS.get(min(firing, key=lambda s: severities.index(s)
+                                            if s in severities else len(severities)), "red")
+        if target is None:
+            return NEUTRAL
+        return TARGET_MET if target.met_by(x) else TARGET_MISSED
+
+    nudge = 10.0 ** -(decimals if decimals is not None else 3)
+    points = sorted(bounds)
+    steps = [Step(None, colour(points[0] - max(1.0, abs(points[0]))))]
+    for i, point in enumerate(points):
+        upper = points[i + 1] if i + 1 < len(points) else point + max(1.0, abs(point))
+        value = round(point + nudge, 9) if colour(point) == steps[-1].colour else point
+        if i + 1 < len(points) and value >= points[i + 1]:
+            value = point
+        wanted = colour((point + upper) / 2)
+        if wanted != steps[-1].colour:
+            steps.append(Step(value, wanted))
+    return steps
+
+
+def _boundaries(target: Target | None, alerts: list[tuple[str, Comparison]]) -> set[float]:
+    bounds = {cond.value for _, cond in alerts}
+    if target is not None:
+        bounds |= {target.low, target.high} if target.is_band else {target.value}
+    return bounds

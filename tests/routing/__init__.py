@@ -1,0 +1,1 @@
+"""Routing tests: Alertmanager config, routes, inhibition, escalation, bad routing specs."""
