@@ -31,6 +31,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "status":
         state = procs.State.load(stack.state_path(args.root))
+        if not any(procs.alive(p.pid) for p in state.procs):
+            print("perfcycle stack: not running (start it with `make up`)")
+            return 0
         for p in state.procs:
             print(f"{p.name:14} pid {p.pid:<7} {'running' if procs.alive(p.pid) else 'stopped'}  log {p.log}")
         print(json.dumps(state.urls, indent=2))

@@ -66,7 +66,11 @@ def up(root: Path, options: Options, say=print) -> procs.State:
 def down(root: Path) -> list[str]:
     """Stop every process recorded in the state file; return their names."""
     state = procs.State.load(state_path(root))
-    return procs.stop(state)
+    stopped = procs.stop(state)
+    if not state.procs:  # nothing left running: the URLs no longer answer
+        state.urls = {}
+        state.save()
+    return stopped
 
 
 def _up(base: Path, options: Options, state: procs.State, say) -> None:
