@@ -13,7 +13,7 @@ from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import history, selectors, series
+from . import history, selectors, series, shape
 from .bundle import expressions
 from .synthetic import save_plans
 
@@ -48,7 +48,7 @@ def build(spec, bundle: Path, data_dir: Path, work: Path, now: float, fine_step:
     found = selectors.scan(expressions(bundle))
     # Fine samples around every offset point for every metric: records read with an offset
     # (backfilled by rulesfill) need their raw inputs there, whatever the raw expressions say.
-    plans = [replace(p, offsets=p.offsets | frozenset(found.offsets)) for p in series.plans(found, job_namer(spec))]
+    plans = [replace(p, offsets=p.offsets | frozenset(found.offsets)) for p in series.plans(found, job_namer(spec), shape.hints(spec))]
     if work.exists():
         shutil.rmtree(work)
     files = history.write(plans, now, work, fine_step=fine_step)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from .series import Plan
+from .shape import SIGMA
 
 HOUR, DAY = 3600, 86400
 MAX_LOOKBACK = 200 * DAY
@@ -33,7 +34,8 @@ BLOCK = 486 * HOUR
 _MIN_HISTORY = 8 * DAY
 EPOCH = 1_700_000_000
 """Counters count from here (Nov 2023), keeping their values small enough for exact rates."""
-_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+_SPREAD = (0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 10, 30, 100)
+"""Bucket bounds as multiples of the median."""
 
 
 def grid(now: float, lookback: float, offsets: frozenset[float], fine_step: float) -> list[float]:
@@ -70,12 +72,12 @@ def value_functions(plan: Plan) -> list[tuple[str, Callable[[float], float]]]:
     for n, (labels, weight) in enumerate(zip(plan.labels, plan.weights)):
         jitter = (hash_fraction(f"{plan.name}/{n}") - 0.5) * 0.2
         if plan.histogram:
-            out += _histogram(plan.name, labels, weight * (1 + jitter), plan.bounds)
+            out += _histogram(plan.name, labels, weight * (1 + jitter), plan.bounds, plan.median)
         elif plan.counter:
             rate = weight * _rate_scale(plan.name) * (1 + jitter)
             out.append((_series(plan.name, labels), lambda t, r=rate: r * _daily_integral(t)))
         else:
-            level = _gauge_level(plan.name) * (weight if weight < 1 else 1)
+            level = (plan.level if plan.level is not None else _gauge_level(plan.name)) * (weight if weight < 1 else 1)
             if _steady(plan.name):  # exact: `== 1` comparisons and joins on 0/1 gauges must hold
                 out.append((_series(plan.name, labels), lambda t, v=level: v))
                 continue
@@ -108,11 +110,15 @@ def hash_fraction(text: str) -> float:
     return zlib.crc32(text.encode()) / 2 ** 32
 
 
-def _histogram(name: str, labels: dict, weight: float, named: tuple[str, ...] = ()):
-    """Buckets of a log-normal latency (median 50 ms, or 50 in ms histograms), plus _sum and _count."""
+def _histogram(name: str, labels: dict, weight: float, named: tuple[str, ...] = (), median: float | None = None):
+    """Buckets of a log-normal latency, plus _sum and _count.
+
+    The median comes from the spec's target (``shape.hints``) or is 50 ms (50 in ms histograms);
+    bucket bounds are spread around it, so quantiles interpolate finely where they fall.
+    """
     unit = 1000.0 if re.search(r"_ms|milliseconds", name) else 1.0
-    median, sigma = 0.05 * unit, 0.8
-    bounds = {f"{b * unit:g}": b * unit for b in _BUCKETS}
+    median, sigma = median or 0.05 * unit, SIGMA
+    bounds = {f"{median * f:.4g}": float(f"{median * f:.4g}") for f in _SPREAD}
     bounds.update((le, float(le)) for le in named if le != "+Inf")
     ordered = sorted(bounds.items(), key=lambda kv: kv[1])
     shares = [0.5 * (1 + math.erf(math.log(b / median) / (sigma * math.sqrt(2)))) for _, b in ordered] + [1.0]

@@ -19,7 +19,7 @@ POOLS = {
     "service": ["api", "web"], "namespace": ["default", "payments"], "pod": ["api-0", "web-0"],
     "node": ["node-a", "node-b"], "device": ["eth0", "sda"], "mode": ["idle", "user"],
     "phase": ["Running", "Pending"], "resource": ["cpu", "memory"], "server": ["history-jira", "history-slack"],
-    "hook": ["history-pre-commit", "history-doc-sync"], "trigger": ["fileEdited", "agentStop"],
+    "hook": ["history-pre-commit", "history-doc-sync"], "trigger": ["fileCreated", "fileDeleted"],
     "strategy": ["rightsizing", "spot"], "source": ["autonomy", "hook"],
 }
 """Shared label values, so joins line up; a label not listed gets ``<label>-a`` and ``<label>-b``.
@@ -49,10 +49,18 @@ class Plan:
     """Per label set: how much of the traffic it gets (bad outcomes get a sliver)."""
     bounds: tuple[str, ...] = ()
     """Histogram ``le`` values the expressions name (``le="0.5"`` in an Apdex): buckets that must exist."""
+    median: float | None = None
+    """Histogram median (raw unit) that keeps the spec's quantile targets met; None: generic."""
+    level: float | None = None
+    """Per-series gauge value that keeps the spec's gauge target met; None: generic."""
 
 
-def plans(found: Found, job_of) -> list[Plan]:
-    """A plan per metric (histograms merged); ``job_of(name)`` names the exporter for ``job``."""
+def plans(found: Found, job_of, hints: dict | None = None) -> list[Plan]:
+    """A plan per metric (histograms merged); ``job_of(name)`` names the exporter for ``job``.
+
+    ``hints`` (from ``shape.hints``) carry the spec's targets as raw medians and levels.
+    """
+    hints = hints or {}
     grouped: dict[tuple[str, bool], list[Use]] = {}
     for name, uses in found.uses.items():
         base = re.sub(r"_(bucket|sum|count)$", "", name)
@@ -64,10 +72,15 @@ def plans(found: Found, job_of) -> list[Plan]:
         job = job_of(name)
         labels = tuple({**ls, "job": job, "instance": f"{job}-synthetic"} for ls in labels)
         weights = tuple(_weight(name, ls) for ls in labels)
+        hint = hints.get(name, {})
+        level = hint.get("level")
+        if level is not None and hint.get("aggregation") == "sum":
+            level /= len(labels)
         result.append(Plan(name, histogram, histogram or any(u.counter for u in uses),
                            labels, max(u.lookback for u in uses), frozenset().union(*(u.offsets for u in uses)),
                            weights, tuple(sorted({m.value for u in uses for m in u.matchers
-                                                  if m.label == "le" and m.op == "="}))))
+                                                  if m.label == "le" and m.op == "="})),
+                           hint.get("median"), level))
     return result
 
 

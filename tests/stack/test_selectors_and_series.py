@@ -1,6 +1,8 @@
 """The synthetic history must satisfy every selector, join and look-back of the bundle's PromQL."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from generators.stack import history, selectors, series
@@ -63,3 +65,13 @@ def test_grid_ends_before_now_and_is_fine_around_offsets():
     assert max(times) < now
     week_ago = [t for t in times if now - 7 * 86400 - 600 <= t <= now - 7 * 86400 + 600]
     assert len(week_ago) >= 30  # 30 s steps: short rate() windows work a week back
+
+
+def test_spec_targets_shape_latency_medians_and_gauge_levels():
+    """A p95 < 0.5 s target puts the median where p95 is half the bound; gauges sit inside their target."""
+    from generators.spec import load
+    from generators.stack import shape
+    hints = shape.hints(load("spec/kpis.yaml").spec)
+    median = hints["http_request_duration_seconds"]["median"]
+    assert 0.24 < median * math.exp(1.645 * shape.SIGMA) < 0.26  # p95 of the log-normal: half of 0.5 s
+    assert hints["gatekeeper_violations"]["level"] == 0
