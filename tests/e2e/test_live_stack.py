@@ -15,17 +15,32 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generators import naming
 from generators.model.base import seconds
+from generators.spec import load
 from generators.stack import bundle, procs, stack
 
-from .conftest import all_stopped
+from .conftest import OPTIONS, all_stopped
 from .live import Alertmanager, Injector, Prometheus, deliveries, post, wait_for
 
 HOOK, MCP_SERVER, SERVICE = "e2e-hook", "e2e-mcp", "e2e-svc"
-HOOK_CRITICAL, HOOK_WARNING = "HookSuccessRateThresholdCritical", "HookSuccessRateThresholdWarning"
-MCP_CRITICAL = "McpRequestResponseTimeThresholdCritical"
-INFO_ALERTS = ("DeploymentDurationThresholdInfo", "LeadTimeThresholdInfo")
-ON_CALL, DASHBOARD = "on_call_engineer", "monitoring_dashboard"
+
+
+SPEC = load(OPTIONS.spec, overlays=OPTIONS.overlays).spec
+
+
+def _alert_names(kpi_id: str, severity: str, condition: str = "when") -> list[str]:
+    """Alert names of a spec KPI, from naming.py (never retyped): its threshold alerts of one severity."""
+    kpi = next(k for k in SPEC.kpis if k.id == kpi_id)
+    return [naming.alert_name(kpi, a) for a in kpi.alerts if a.severity == severity and a.condition == condition]
+
+
+HOOK_CRITICAL, = _alert_names("hook_success_rate", "critical")
+HOOK_WARNING, = _alert_names("hook_success_rate", "warning")
+MCP_CRITICAL, = _alert_names("mcp_request_response_time", "critical")
+INFO_ALERTS = tuple(_alert_names("deployment_duration", "info") + _alert_names("lead_time", "info"))
+ON_CALL = SPEC.routing.severities["critical"].receiver
+DASHBOARD = SPEC.routing.severities["info"].receiver
 
 
 def _bundle(live) -> Path:
