@@ -58,10 +58,14 @@ def inline(expr: str, records: dict[str, dict], depth: int = 3) -> str:
 
 
 def build(bundle: Path, prometheus: str, data_dir: Path, work: Path, now: float) -> dict:
-    """Backfill every offset-read record around its offset points; return counts."""
+    """Backfill every offset-read record around its offset points; return counts and any errors.
+
+    A failure costs only the week-over-week history of those records, so it is reported, not raised.
+    """
     reads = offset_reads(bundle)
     if not reads:
-        return {"records": 0, "blocks": 0}
+        return {"records": 0, "blocks": 0, "errors": []}
+    errors: list[str] = []
     records = {r["record"]: r for r in rules(bundle) if "record" in r}
     if work.exists():
         shutil.rmtree(work)
@@ -84,10 +88,10 @@ def build(bundle: Path, prometheus: str, data_dir: Path, work: Path, now: float)
                                  f"--start={start}", f"--end={end}", "--eval-interval=30s",
                                  f"--output-dir={out / 'blocks'}", str(rule_file)], capture_output=True, text=True)
         if result.returncode != 0:
-            raise RuntimeError(f"promtool could not backfill rules at offset {offset:.0f}s: "
-                               f"{result.stderr.strip() or result.stdout.strip()}")
+            errors.append(f"offset {offset:.0f}s: {(result.stderr.strip() or result.stdout.strip())[-300:]}")
+            continue
         for block in (out / "blocks").glob("01*"):
             if (block / "meta.json").exists():
                 shutil.move(str(block), data_dir / block.name)
                 blocks += 1
-    return {"records": len(reads), "blocks": blocks}
+    return {"records": len(reads), "blocks": blocks, "errors": errors}

@@ -139,6 +139,8 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
         state.info["recorded_backfill"] = filled
         say(f"recorded series read with an offset: {filled['records']} backfilled ({filled['blocks']} blocks, "
             "loaded at Prometheus's next compaction cycle)")
+        for error in filled["errors"]:
+            say(f"warning: recorded-series backfill failed at {error}")
     state.urls.update(prometheus=url(p_prom), alertmanager=url(p_am), node_exporter=url(p_node), webhook_sink=url(p_sink))
     state.info["ready_seconds"] = round(time.monotonic() - started, 1)
     state.save()

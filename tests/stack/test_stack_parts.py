@@ -68,3 +68,16 @@ def test_sink_records_each_notification(tmp_path):
         assert [r["payload"]["receiver"] for r in recorded] == ["on_call_engineer"]
     finally:
         procs.stop(state)
+
+
+def test_records_read_with_an_offset_are_found_and_their_record_inputs_inlined(tmp_path):
+    from generators.stack import rulesfill
+    rules = {"groups": [{"name": "g", "rules": [
+        {"record": "a:x:rate5m", "expr": "sum(rate(x_total[5m]))"},
+        {"record": "a:y:ratio", "expr": "a:x:rate5m / a:x:rate5m{kpi=\"k\"}"},
+        {"alert": "Drop", "expr": "a:y:ratio / a:y:ratio offset 1w < 0.5"}]}]}
+    (tmp_path / "alerts").mkdir()
+    (tmp_path / "alerts" / "g.yml").write_text(json.dumps(rules))
+    assert rulesfill.offset_reads(tmp_path) == {"a:y:ratio": {7 * 86400}}
+    records = {r["record"]: r for r in rules["groups"][0]["rules"] if "record" in r}
+    assert rulesfill.inline(records["a:y:ratio"]["expr"], records) == '(sum(rate(x_total[5m]))) / a:x:rate5m{kpi="k"}'
