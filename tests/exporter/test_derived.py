@@ -1,0 +1,136 @@
+"""Optimization savings against a real Prometheus holding backfilled data we control."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+NOW = int(time.time()) // 60 * 60
+APPLIED = NOW - 1800  # the optimization went live 30 minutes ago
+
+
+def rfc3339(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory):
+    """A real Prometheus whose TSDB holds: latency 0.2 s and cost 10/h before APPLIED,
+    0.1 s and 6/h after, one sample every 15 s over the last three hours."""
+    if not shutil.which("prometheus"):
+        pytest.skip("prometheus binary not installed (make deps)")
+    d = tmp_path_factory.mktemp("prom")
+    om = ["# TYPE test_latency_seconds gauge", "# TYPE test_cost_hourly gauge"]
+    lat, cost = [], []
+    for t in range(NOW - 3 * 3600, NOW, 15):
+        before = t < APPLIED
+        lat.append(f"test_latency_seconds {0.2 if before else 0.1} {t}")
+        cost.append(f"test_cost_hourly {10 if before else 6} {t}")
+    om = ["# TYPE test_latency_seconds gauge", *lat, "# TYPE test_cost_hourly gauge", *cost,
+          "# EOF"]
+    (d / "data.om").write_text("\n".join(om) + "\n")
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q",
+                    str(d / "data.om"), str(d / "tsdb")], check=True, timeout=60)
+    (d / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
+    port = free_port()
+    with open(d / "prometheus.log", "wb") as log:
+        p = subprocess.Popen(["prometheus", f"--config.file={d / 'prometheus.yml'}",
+                              f"--storage.tsdb.path={d / 'tsdb'}",
+                              f"--web.listen-address=127.0.0.1:{port}"],
+                             stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or p.poll() is not None:
+                raise RuntimeError((d / "prometheus.log").read_text()[-2000:])
+            time.sleep(0.2)
+        yield url
+    finally:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGTERM)
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait(5)
+
+
+OPT = {"type": "optimization", "id": "opt-1", "strategy": "rightsizing",
+       "applied_at": rfc3339(APPLIED), "target_query": "test_latency_seconds",
+       "cost_query": "test_cost_hourly", "better": "lower", "estimated_hourly_savings": 5,
+       "window": "10m"}
+
+
+def test_savings_are_derived_from_before_and_after_windows(start_exporter, prometheus,
+                                                            wait_for):
+    p = start_exporter("--prometheus.url", prometheus, "--prometheus.refresh-interval", "1s")
+    bad = dict(OPT, id="opt-bad", cost_query="sum(")
+    assert p.post([OPT, bad]) == (200, {"accepted": 2, "rejected": 0})
+    labels = {"id": "opt-1", "strategy": "rightsizing"}
+    assert wait_for(lambda: p.value("kiro_optimization_realized_hourly_savings", **labels), 20)
+    assert p.value("kiro_optimization_improvement_ratio", **labels) == pytest.approx(0.5,
+                                                                                     rel=0.02)
+    assert p.value("kiro_optimization_realized_hourly_savings", **labels) == pytest.approx(4,
+                                                                                           rel=0.02)
+    assert p.value("kiro_optimization_estimated_hourly_savings", **labels) == 5
+    # a query Prometheus rejects is an error metric, and the other query still works
+    assert wait_for(lambda: p.value("kiro_optimization_query_errors_total", id="opt-bad",
+                                    query="cost") >= 1)
+    assert p.value("kiro_optimization_improvement_ratio", id="opt-bad",
+                   strategy="rightsizing") == pytest.approx(0.5, rel=0.02)
+    assert p.value("kiro_optimization_query_errors_total", id="opt-1", query="cost") == 0
+
+
+def test_higher_is_better_flips_the_sign(start_exporter, prometheus, wait_for):
+    p = start_exporter("--prometheus.url", prometheus, "--prometheus.refresh-interval", "1s")
+    assert p.post(dict(OPT, id="opt-h", better="higher"))[0] == 200
+    assert wait_for(lambda: p.value("kiro_optimization_improvement_ratio", id="opt-h",
+                                    strategy="rightsizing"), 20) == pytest.approx(-0.5, rel=0.02)
+
+
+def test_an_unreachable_prometheus_shows_as_errors_and_metrics_still_work(start_exporter,
+                                                                          wait_for):
+    p = start_exporter("--prometheus.url", f"http://127.0.0.1:{free_port()}",
+                       "--prometheus.refresh-interval", "1s", "--prometheus.timeout", "1s")
+    assert p.post(OPT)[0] == 200
+    assert wait_for(lambda: p.value("kiro_optimization_query_errors_total", id="opt-1",
+                                    query="target") >= 2, 20)
+    text = p.scrape()
+    assert "kiro_optimization_improvement_ratio{" not in text
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                       text=True, timeout=30)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
+def test_optimizations_from_the_config_file_are_measured_too(start_exporter, prometheus,
+                                                             wait_for, tmp_path):
+    import yaml
+    opt = {k: v for k, v in OPT.items() if k != "type"}
+    opt["applied_at"] = datetime.fromtimestamp(APPLIED, timezone.utc)  # a YAML timestamp
+    (tmp_path / "exporter.yaml").write_text(yaml.safe_dump({
+        "prometheus": {"url": prometheus, "refresh_interval": "1s"},
+        "optimizations": [dict(opt, id="from-config")]}))
+    p = start_exporter("--config", "exporter.yaml")
+    assert wait_for(lambda: p.value("kiro_optimization_realized_hourly_savings",
+                                    id="from-config", strategy="rightsizing"), 20) == \
+        pytest.approx(4, rel=0.02)
