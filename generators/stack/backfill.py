@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import history, selectors, series, shape
+from ..promcheck import fragments
 from .bundle import expressions
 from .synthetic import save_plans
 
@@ -45,7 +46,8 @@ def build(spec, bundle: Path, data_dir: Path, work: Path, now: float, fine_step:
     Also saves the plans, so the synthetic exporter continues exactly these series live.
     """
     started = time.monotonic()
-    found = selectors.scan(expressions(bundle))
+    # Every source selector of the spec (even before any rule reads it), then all the bundle runs.
+    found = selectors.scan([expr for _, expr in fragments(spec)] + expressions(bundle))
     # Fine samples around every offset point for every metric: records read with an offset
     # (backfilled by rulesfill) need their raw inputs there, whatever the raw expressions say.
     plans = [replace(p, offsets=p.offsets | frozenset(found.offsets)) for p in series.plans(found, job_namer(spec), shape.hints(spec))]
