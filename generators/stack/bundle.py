@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from ..model.base import seconds
+
 RULE_DIRS = ("recording_rules", "alerts")
 
 
@@ -90,7 +92,6 @@ def cap_intervals(bundle: Path, cap: str) -> list[str]:
     slower: day averages, baselines) would otherwise first evaluate up to 5 minutes after
     start, longer than a fast end-to-end run. Returns the groups changed.
     """
-    from ..model.base import seconds
     changed = []
     for path in rule_files(bundle):
         text = path.read_text()
