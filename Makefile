@@ -8,7 +8,11 @@ SPEC        ?= spec/kpis.yaml
 DEB_PACKAGES := prometheus prometheus-alertmanager prometheus-node-exporter
 STAMP       := $(VENV)/.installed
 
-.PHONY: all venv deps generate check validate test unit lint bench bench-rules clean
+.PHONY: all venv deps generate check validate test unit lint bench bench-rules clean up down status e2e
+
+# The live stack (docs/stack.md): the fast profile by default, so alerts fire in seconds.
+STACK_OVERLAY ?= spec/overlays/fast.yaml
+STACK_FLAGS   ?= --scrape-interval 5s --max-rule-interval 30s
 
 all: generate
 
@@ -52,6 +56,18 @@ unit: venv deps
 
 lint: venv deps
 	$(VENV)/bin/perfcycle lint --spec $(SPEC)
+
+up: venv deps
+	$(VENV)/bin/perfcycle stack up --spec $(SPEC) $(if $(STACK_OVERLAY),--overlay $(STACK_OVERLAY)) $(STACK_FLAGS)
+
+down: venv
+	$(VENV)/bin/perfcycle stack down
+
+status: venv
+	$(VENV)/bin/perfcycle stack status
+
+e2e: venv deps
+	$(PY) -m pytest -q tests/e2e
 
 bench: venv deps
 	$(PY) bench/generate.py

@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     override.add_argument("--webhook", required=True, help="URL every receiver posts to (e.g. a local sink)")
     override.add_argument("--out", required=True, type=Path, help="file to write")
     override.set_defaults(command=_override)
+    from .stack import cli as stack_cli
+    stack_cli.add(commands)
     return parser
 
 

@@ -1,0 +1,59 @@
+"""The live stack for the end-to-end tests: started once, in a temporary root, and always stopped.
+
+The fast profile (spec/overlays/fast.yaml) keeps the real rules but caps ``for`` at 30 s and
+evaluates every 5 s; scrapes run every 5 s and long rule groups at most every 30 s, so the
+whole module finishes in a few minutes on 2 cores.
+"""
+from __future__ import annotations
+
+import atexit
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from generators.stack import procs, stack
+
+ROOT = Path(__file__).resolve().parents[2]
+OPTIONS = stack.Options(spec=str(ROOT / "spec/kpis.yaml"), overlays=(str(ROOT / "spec/overlays/fast.yaml"),),
+                        scrape_interval="5s", max_rule_interval="30s", loadgen_rate=20)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: runs real servers for minutes (`make unit` leaves it out)")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, request):
+    """A running stack (``procs.State``); every process it started is stopped at teardown, pass or fail."""
+    missing = [t for t in ("prometheus", "promtool", "prometheus-node-exporter") if not shutil.which(t)]
+    if not (shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")):
+        missing.append("prometheus-alertmanager")
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (make deps)")
+    root = tmp_path_factory.mktemp("stack")
+    request.addfinalizer(lambda: stack.down(root))
+    atexit.register(stack.down, root)  # also when pytest itself is interrupted or killed with SIGTERM
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _interrupt)
+    request.addfinalizer(lambda: signal.signal(signal.SIGTERM, previous))
+    state = stack.up(root, OPTIONS, say=lambda _msg: None)
+    state.info["root"] = str(root)
+    return state
+
+
+def _interrupt(*_args):
+    """SIGTERM (a CI timeout) becomes an interrupt, so teardown and atexit still stop the stack."""
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def all_stopped(state: procs.State) -> list[str]:
+    """Names of recorded processes still alive (empty when everything stopped)."""
+    return [p.name for p in state.procs if procs.alive(p.pid)]
