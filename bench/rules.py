@@ -22,9 +22,6 @@ import argparse
 import math
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,6 +41,7 @@ from generators.build import alerts, recording_rules  # noqa: E402
 from generators.model import seconds  # noqa: E402
 from generators.render import dump_yaml  # noqa: E402
 from generators.spec import load  # noqa: E402
+from generators.stack import procs  # noqa: E402
 
 SERIES = 10_000
 LE = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf")
@@ -171,12 +169,6 @@ def generated_rule_files(spec, directory: Path) -> list[Path]:
     return files
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def measure(name: str, rule_files: list[Path], target_port: int, work: Path, duration: float) -> dict[str, tuple[float, float]]:
     """Run Prometheus with ``rule_files`` for ``duration`` s; return group -> (mean last duration s, interval s)."""
     data = work / f"data-{name}"
@@ -186,13 +178,11 @@ def measure(name: str, rule_files: list[Path], target_port: int, work: Path, dur
         "rule_files": [str(f) for f in rule_files],
         "scrape_configs": [{"job_name": "bench", "static_configs": [{"targets": [f"127.0.0.1:{target_port}"]}]}],
     }))
-    port = free_port()
-    log = (work / f"prometheus-{name}.log").open("w")
-    process = subprocess.Popen(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={data}",
-                                f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
+    def argv(port: int) -> list[str]:
+        return ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={data}",
+                f"--web.listen-address=127.0.0.1:{port}"]
+
+    with procs.serving(f"prometheus-{name}", argv, work, timeout=60) as base:
         time.sleep(duration)
         samples: dict[str, list[float]] = {}
         intervals: dict[str, float] = {}
@@ -207,26 +197,6 @@ def measure(name: str, rule_files: list[Path], target_port: int, work: Path, dur
         for took, group, rule in slowest[:6]:
             print(f"  {took * 1000:9.2f} ms  {group}  {rule}")
         return {g: (sum(v) / len(v), intervals[g]) for g, v in samples.items()}
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def _wait_ready(base: str, process: subprocess.Popen) -> None:
-    for _ in range(120):
-        if process.poll() is not None:
-            raise RuntimeError("prometheus exited; see its log in the work directory")
-        try:
-            if requests.get(f"{base}/-/ready", timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("prometheus did not become ready")
 
 
 def _query(base: str, metric: str) -> dict[str, float]:

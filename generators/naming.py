@@ -100,19 +100,6 @@ def dashboard_uid(bundle: str, audience: str) -> str:
     return f"pc-{bundle}-{audience}"[:40].replace("_", "-")
 
 
-# ---------------------------------------------------------------- alert label keys
-SEVERITY = "severity"
-DOMAIN = "domain"
-FAMILY = "family"
-"""Equal to the KPI id: the critical and warning alerts of one KPI share a family (inhibition)."""
-TRIGGER = "trigger"
-ESCALATION = "escalation"
-"""Value of ``trigger`` on the daily cycle's escalation-trigger alerts."""
-TIER = "tier"
-WINDOW_CLASS = "window_class"
-SLO = "slo"
-
-
 def window_record(kpi: Kpi, window: str) -> str:
     """The KPI's value over a long window (1h executive, 1d FinOps, 7d baseline), from recorded series."""
     return baseline_record(kpi, window)
@@ -242,12 +229,11 @@ def runbook_url(bundle: Bundle, kpi: Kpi, alert: str = "") -> str:
 
 
 # --- Alert labels (the contract between alerting rules and routing) and Alertmanager names ---
-# SEVERITY … SLO and WINDOW_CLASS have the same names and values as on the ``rules`` branch:
-# when both are merged, keep one copy.
 SEVERITY = "severity"
 DOMAIN = "domain"
 FAMILY = "family"
-"""The alert family (= KPI id): inhibition mutes the lesser alerts of one family."""
+"""The alert family (= KPI id): the critical and warning alerts of one KPI share it, so
+inhibition mutes the lesser alerts of one family."""
 TRIGGER = "trigger"
 ESCALATION = "escalation"
 """``trigger="escalation"`` marks the daily cycle's escalation triggers."""

@@ -14,8 +14,12 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from . import ports
 
 
 @dataclass
@@ -111,6 +115,25 @@ def wait_http(url: str, timeout: float, proc: Proc | None = None) -> None:
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f}s" + (f"; log {proc.log}:\n{tail(proc.log)}" if proc else ""))
+
+
+@contextmanager
+def serving(name: str, argv: Callable[[int], list[str]], work: Path, ready_path: str = "/-/ready",
+            timeout: float = 30.0) -> Iterator[str]:
+    """Run one server on a free loopback port until the block ends; yield its base URL.
+
+    ``argv(port)`` builds the command line for the chosen port. The process is recorded in
+    ``work/<name>.state.json`` as it starts and stopped by PID on the way out, pass or fail:
+    the one way tests and benchmarks start Prometheus, Alertmanager or an exporter.
+    """
+    port = ports.free_ports(1)[0]
+    state = State(work / f"{name}.state.json")
+    try:
+        proc = start(state, name, argv(port), work)
+        wait_http(ports.url(port, ready_path), timeout, proc)
+        yield ports.url(port)
+    finally:
+        stop(state)
 
 
 def tail(path: str, lines: int = 20) -> str:

@@ -3,23 +3,18 @@ and a real Prometheus on loopback whose query parser judges every panel query.""
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from generators.build import dashboards
 from generators.render import header, render
 from generators.spec import load
+from tests import support
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC = ROOT / "spec" / "kpis.yaml"
 SCHEMA = ROOT.parent / "shared" / "schemas" / "grafana-dashboard.jsonschema.json"
-PROMETHEUS = "/usr/bin/prometheus"
 
 
 def rendered(spec_path: Path) -> dict[str, str]:
@@ -58,43 +53,8 @@ def leaf_panels(board: dict) -> list[dict]:
     return [p for p in panels(board) if p["type"] != "row"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def prometheus(tmp_path_factory) -> str:
     """Base URL of a real, empty Prometheus on 127.0.0.1; stopped by PID even when tests fail."""
-    if not Path(PROMETHEUS).exists() and shutil.which("prometheus") is None:
-        pytest.fail("prometheus not installed: run `make deps` (Debian package prometheus)")
-    binary = PROMETHEUS if Path(PROMETHEUS).exists() else shutil.which("prometheus")
-    work = tmp_path_factory.mktemp("prometheus")
-    config = work / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 15s\n")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (work / "prometheus.log").open("w")
-    proc = subprocess.Popen([binary, f"--config.file={config}", f"--storage.tsdb.path={work / 'data'}",
-                             f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"prometheus did not start: {(work / 'prometheus.log').read_text()[-2000:]}")
-            time.sleep(0.2)
+    with support.prometheus(tmp_path_factory.mktemp("prometheus")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()

@@ -6,13 +6,14 @@ The rules and alerts come from their builders (``generators.build.recording_rule
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from generators import naming
+from generators.build import alerts as alerts_builder
+from generators.build import recording_rules as recording_rules_builder
 
 from .conftest import leaf_panels, panels
 from .promql_names import metric_names
@@ -20,15 +21,6 @@ from .test_promql import LABEL_VALUES
 
 PROMETHEUS_BUILT_IN = {naming.ALERTS, "ALERTS_FOR_STATE"}
 """Series Prometheus itself produces from its alerting rules."""
-
-
-def _builder(name: str):
-    try:
-        return importlib.import_module(f"generators.build.{name}")
-    except ModuleNotFoundError as err:
-        if err.name != f"generators.build.{name}":
-            raise
-        pytest.skip(f"generators.build.{name} is not on this branch yet (rules builders)")
 
 
 def _rules(documents: dict) -> list[dict]:
@@ -48,7 +40,7 @@ def test_metric_names_are_read_from_promql(expr, names):
 
 
 def test_every_alerts_dashboard_url_points_at_a_generated_dashboard_and_panel(boards, spec):
-    documents = _builder("alerts").build(spec)
+    documents = alerts_builder.build(spec)
     by_uid = {b["uid"]: {p["id"] for p in panels(b)} for b in boards.values()}
     checked = 0
     for rule in _rules(documents):
@@ -66,7 +58,7 @@ def test_every_alerts_dashboard_url_points_at_a_generated_dashboard_and_panel(bo
 
 
 def test_every_alert_carries_the_kpi_label_the_annotations_filter_by(spec):
-    alerts = [r for r in _rules(_builder("alerts").build(spec)) if "alert" in r]
+    alerts = [r for r in _rules(alerts_builder.build(spec)) if "alert" in r]
     kpi_ids = {k.id for k in spec.kpis}
     assert alerts
     for rule in alerts:
@@ -74,7 +66,7 @@ def test_every_alert_carries_the_kpi_label_the_annotations_filter_by(spec):
 
 
 def test_every_metric_a_dashboard_queries_has_a_producer(boards, spec):
-    recorded = {rule["record"] for rule in _rules(_builder("recording_rules").build(spec)) if "record" in rule}
+    recorded = {rule["record"] for rule in _rules(recording_rules_builder.build(spec)) if "record" in rule}
     patterns = [m for exporter in spec.exporters.values() for m in exporter.metrics]
     orphans = set()
     for audience, board in boards.items():

@@ -37,7 +37,7 @@ def live(tmp_path_factory, request):
     if not (shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")):
         missing.append("prometheus-alertmanager")
     if missing:
-        pytest.skip(f"needs {', '.join(missing)} (make deps)")
+        pytest.fail(f"needs {', '.join(missing)} (make deps)")
     root = tmp_path_factory.mktemp("stack")
     request.addfinalizer(lambda: stack.down(root))
     atexit.register(stack.down, root)  # also when pytest itself is interrupted or killed with SIGTERM

@@ -1,7 +1,7 @@
 """End to end: the generated bundle in a real Prometheus, Alertmanager and exporters, step by step.
 
-Each test is one promise of issue 8, in order; a step whose component has not landed yet is
-skipped with the name of the missing piece, never faked.
+Each test is one promise of issue 8, in order; a missing component fails the step with its
+name, never skips or fakes it.
 """
 from __future__ import annotations
 
@@ -51,18 +51,15 @@ def _rule(live, alertname: str) -> dict | None:
     return next((r for r in bundle.rules(_bundle(live)) if r.get("alert") == alertname), None)
 
 
-def _need_rules(live, *alertnames: str) -> None:
-    if not bundle.rule_files(_bundle(live)):
-        pytest.skip("no rule files in the bundle: the rules builders (generators/build/recording_rules.py, "
-                    "alerts.py) have not landed on main yet")
+def _require_rules(live, *alertnames: str) -> None:
+    """The bundle's rule files are loaded and hold the named alerts: a missing one fails the test."""
+    assert bundle.rule_files(_bundle(live)), "no rule files in the bundle"
     missing = [a for a in alertnames if _rule(live, a) is None]
-    if missing:
-        pytest.skip(f"the bundle has no alert {', '.join(missing)} (rules builder not on main yet)")
+    assert not missing, f"the bundle has no alert {', '.join(missing)}"
 
 
-def _need_exporter(live) -> str:
-    if "exporter" not in live.urls:
-        pytest.skip("perfcycle-exporter is not installed (the exporter package has not landed on main yet)")
+def _exporter_url(live) -> str:
+    assert "exporter" in live.urls, "the stack started no perfcycle-exporter"
     return live.urls["exporter"]
 
 
@@ -82,7 +79,7 @@ def _all_groups_evaluated(prom: Prometheus):
 def test_every_rule_group_loads_and_evaluates_without_error(live, request):
     """1. /api/v1/rules: every group of the bundle loaded, evaluated, health ok, no lastError."""
     _start_incidents(request)
-    _need_rules(live)
+    _require_rules(live)
     prom = Prometheus(live.urls["prometheus"])
     groups = wait_for("every rule group's first evaluation", lambda: _all_groups_evaluated(prom), timeout=75)
     expected = {r["group"] for r in bundle.rules(_bundle(live))}
@@ -95,10 +92,9 @@ def test_every_rule_group_loads_and_evaluates_without_error(live, request):
 def test_every_dashboard_panel_query_returns_data(live, request):
     """2. Every panel target, variables substituted as Grafana's "All", returns a non-empty result."""
     queries = bundle.panel_queries(_bundle(live))
-    if not queries:
-        pytest.skip("no dashboards in the bundle: the dashboards builder has not landed on main yet")
+    assert queries, "no dashboard panel queries in the bundle"
     _start_incidents(request)
-    _need_rules(live)
+    _require_rules(live)
     prom = Prometheus(live.urls["prometheus"])
     wait_for("every rule group's first evaluation", lambda: _all_groups_evaluated(prom), timeout=75)
 
@@ -132,8 +128,8 @@ def _mcp_batch(duration: float, n: int):
 @pytest.fixture(scope="module")
 def incidents(live):
     """Hook failures and slow MCP calls posted to the live exporter, plus a burst of slow deployments."""
-    exporter = _need_exporter(live)
-    _need_rules(live, HOOK_CRITICAL, HOOK_WARNING, MCP_CRITICAL)
+    exporter = _exporter_url(live)
+    _require_rules(live, HOOK_CRITICAL, HOOK_WARNING, MCP_CRITICAL)
     deployment = {"type": "deployment", "service": SERVICE, "outcome": "success"}
     # One quick deployment first: rate() counts increases only after a series' first scrape.
     post(f"{exporter}/api/v1/events", [{**deployment, "lead_time_seconds": 60, "duration_seconds": 60}])
@@ -168,11 +164,8 @@ def _active_at(prom: Prometheus, alertname: str, **labels) -> float | None:
 
 
 def _start_incidents(request) -> None:
-    """Start the injected incidents early (if the exporter is there), so their alerts ripen meanwhile."""
-    try:
-        request.getfixturevalue("incidents")
-    except pytest.skip.Exception:
-        pass
+    """Start the injected incidents early, so their alerts ripen while other checks run."""
+    request.getfixturevalue("incidents")
 
 
 @pytest.mark.parametrize("alertname, labels", [
@@ -226,8 +219,7 @@ def test_recovery_sends_resolved(live, incidents, alertname, labels, recover):
 def test_info_alert_reaches_only_the_dashboard_receiver(live, incidents):
     """4. Info alerts (slow deployments) go to monitoring_dashboard and nowhere else."""
     present = [a for a in INFO_ALERTS if _rule(live, a)]
-    if not present:
-        pytest.skip(f"the bundle has none of {INFO_ALERTS}")
+    assert present, f"the bundle has none of {INFO_ALERTS}"
     sink = Path(live.info["notifications"])
     got = wait_for(f"one of {present} delivered",
                    lambda: [d for a in present for d in deliveries(sink, a)], timeout=150)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
 import subprocess
 import time
 from datetime import datetime, timezone
 
 import pytest
-import requests
+
+from generators.stack import ports
+from tests import support
 
 NOW = int(time.time()) // 60 * 60
 APPLIED = NOW - 1800  # the optimization went live 30 minutes ago
@@ -21,20 +19,11 @@ def rfc3339(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory):
     """A real Prometheus whose TSDB holds: latency 0.2 s and cost 10/h before APPLIED,
     0.1 s and 6/h after, one sample every 15 s over the last three hours."""
-    if not shutil.which("prometheus"):
-        pytest.skip("prometheus binary not installed (make deps)")
     d = tmp_path_factory.mktemp("prom")
-    om = ["# TYPE test_latency_seconds gauge", "# TYPE test_cost_hourly gauge"]
     lat, cost = [], []
     for t in range(NOW - 3 * 3600, NOW, 15):
         before = t < APPLIED
@@ -43,36 +32,10 @@ def prometheus(tmp_path_factory):
     om = ["# TYPE test_latency_seconds gauge", *lat, "# TYPE test_cost_hourly gauge", *cost,
           "# EOF"]
     (d / "data.om").write_text("\n".join(om) + "\n")
-    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q",
+    subprocess.run([support.tool("promtool"), "tsdb", "create-blocks-from", "openmetrics", "-q",
                     str(d / "data.om"), str(d / "tsdb")], check=True, timeout=60)
-    (d / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
-    port = free_port()
-    with open(d / "prometheus.log", "wb") as log:
-        p = subprocess.Popen(["prometheus", f"--config.file={d / 'prometheus.yml'}",
-                              f"--storage.tsdb.path={d / 'tsdb'}",
-                              f"--web.listen-address=127.0.0.1:{port}"],
-                             stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or p.poll() is not None:
-                raise RuntimeError((d / "prometheus.log").read_text()[-2000:])
-            time.sleep(0.2)
+    with support.prometheus(d, "global: {scrape_interval: 1m}\n", tsdb=d / "tsdb") as url:
         yield url
-    finally:
-        if p.poll() is None:
-            os.kill(p.pid, signal.SIGTERM)
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait(5)
 
 
 OPT = {"type": "optimization", "id": "opt-1", "strategy": "rightsizing",
@@ -110,7 +73,7 @@ def test_higher_is_better_flips_the_sign(start_exporter, prometheus, wait_for):
 
 def test_an_unreachable_prometheus_shows_as_errors_and_metrics_still_work(start_exporter,
                                                                           wait_for):
-    p = start_exporter("--prometheus.url", f"http://127.0.0.1:{free_port()}",
+    p = start_exporter("--prometheus.url", ports.url(ports.free_ports(1)[0]),
                        "--prometheus.refresh-interval", "1s", "--prometheus.timeout", "1s")
     assert p.post(OPT)[0] == 200
     assert wait_for(lambda: p.value("kiro_optimization_query_errors_total", id="opt-1",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +17,14 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from generators.stack.ports import free_ports
+
 VENV_BIN = Path(sys.executable).parent
 HERE = Path(__file__).parent
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def stop_pid(proc: subprocess.Popen, grace: float = 5.0) -> None:
@@ -44,7 +43,7 @@ def stop_pid(proc: subprocess.Popen, grace: float = 5.0) -> None:
 def script(name: str) -> str:
     path = VENV_BIN / name
     if not path.exists():
-        pytest.skip(f"{name} is not installed in this venv (make venv)")
+        pytest.fail(f"{name} is not installed in this venv (make venv)")
     return str(path)
 
 

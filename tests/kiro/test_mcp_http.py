@@ -13,6 +13,8 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import McpError
 
+from generators.stack.ports import free_ports
+
 from .conftest import HERE, free_port, script
 
 
@@ -63,7 +65,7 @@ async def drive(url: str) -> list:
 
 
 def test_http_results_are_identical_and_counted_per_session(started, exporter, kiro_env):
-    up, local = free_port(), free_port()
+    up, local = free_ports(2)
     started([sys.executable, str(HERE / "mcp_server.py"), "http", str(up)], up)
     started([script("perfcycle-mcp-proxy"), "--server", "remote", "--url",
              f"http://127.0.0.1:{up}/mcp", "--listen", f"127.0.0.1:{local}"], local,
@@ -126,7 +128,7 @@ def test_sse_parser_joins_data_lines_across_chunks_and_line_endings():
 def test_chunked_request_bodies_are_forwarded(started, kiro_env, spool):
     import http.client
     import json
-    up, local = free_port(), free_port()
+    up, local = free_ports(2)
     started([sys.executable, str(HERE / "mcp_server.py"), "http", str(up)], up)
     started([script("perfcycle-mcp-proxy"), "--server", "chunky", "--url",
              f"http://127.0.0.1:{up}/mcp", "--listen", f"127.0.0.1:{local}"], local,
@@ -148,7 +150,7 @@ def test_a_forgotten_session_is_a_drop_and_the_next_handshake_a_reconnect(starte
     """The server restarts and answers the old session id with 404, as the spec says."""
     import http.client
     import json
-    up, local = free_port(), free_port()
+    up, local = free_ports(2)
     server = [sys.executable, str(HERE / "mcp_server.py"), "http", str(up)]
     first = started(server, up)
     started([script("perfcycle-mcp-proxy"), "--server", "flaky", "--url",
@@ -195,7 +197,7 @@ def test_gzip_responses_are_forwarded_as_they_are_and_still_understood(kiro_env,
     import gzip
     import http.client
     import json
-    up, local = free_port(), free_port()
+    up, local = free_ports(2)
     code = f"""
 import gzip, http.server
 class H(http.server.BaseHTTPRequestHandler):

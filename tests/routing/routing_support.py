@@ -28,32 +28,9 @@ def write_documents(documents: dict[str, object], root: Path) -> None:
         path.write_text(render(relative, document, header("spec/test.yaml", "0" * 64)))
 
 
-
-
 @functools.cache
 def spec_of(name: str):
     """A test spec's model, loaded at collection time to parametrize tests by its content."""
     from generators.spec import load
 
     return load(SPECS[name], check_promql=False).spec
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tool(*names: str) -> str:
-    """Path of the first installed binary of ``names``; a missing one fails the test, never skips it."""
-    import shutil
-
-    import pytest
-
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail(f"{names[0]} not found on PATH: run `make deps` (Debian package prometheus-alertmanager)")

@@ -6,7 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
-from .routing_support import ROOT, SPECS, spec_of, tool, write_documents
+
+from tests.support import tool
+
+from .routing_support import ROOT, SPECS, spec_of, write_documents
 
 from generators import naming
 from generators.build import routing

@@ -1,8 +1,7 @@
 """The contract between the halves: generated alerting rules carry exactly the labels routing is checked against.
 
 Routing derives every alert's labels from the model (``generators.alert_labels``); this
-test compares them with the rules the alerting-rules builder really generates, once
-that builder is present (it is skipped before the ``rules`` branch is merged).
+test compares them with the rules the alerting-rules builder really generates.
 """
 from __future__ import annotations
 
@@ -12,11 +11,11 @@ import pytest
 
 from generators import naming
 from generators.alert_labels import all_alerts
+from generators.build import alerts as alerts_builder
 from generators.escalation_rules import escalation_group
 
 from .routing_support import SPECS, spec_of
 
-alerts_builder = pytest.importorskip("generators.build.alerts", reason="the alerting rules builder is not merged yet")
 
 
 def _generated_rules(spec) -> list[dict]:

@@ -6,7 +6,6 @@ Each case starts a fresh Alertmanager, posts a few alerts labelled by the contra
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 import urllib.request
@@ -18,7 +17,9 @@ from generators import naming
 from generators.alert_labels import AlertLabelSet, all_alerts
 from generators.build import routing
 
-from .routing_support import free_port, small_document, spec_of, tool, write_documents
+from tests import support
+
+from .routing_support import small_document, spec_of, write_documents
 
 
 
@@ -77,54 +78,29 @@ def override_config(tmp_path_factory):
     return root / "alertmanager.yml"
 
 
-def _api(port: int, path: str, body: object | None = None) -> object:
+def _api(base_url: str, path: str, body: object | None = None) -> object:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/{path}", data=data,
+    request = urllib.request.Request(f"{base_url}/api/v2/{path}", data=data,
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=5) as response:
         text = response.read()
     return json.loads(text) if text else None
 
 
-def _inhibited(port: int) -> dict[str, bool]:
-    return {a["labels"]["test_alert"]: bool(a["status"]["inhibitedBy"]) for a in _api(port, "alerts")}
-
-
-class _Alertmanager:
-    """A real Alertmanager on a free port, stopped on exit."""
-
-    def __init__(self, config, storage):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [tool("prometheus-alertmanager", "alertmanager"), f"--config.file={config}", f"--storage.path={storage}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def __enter__(self):
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=1)
-                return self
-            except OSError:
-                assert time.monotonic() < deadline, "Alertmanager did not start"
-                time.sleep(0.05)
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(timeout=10)
+def _inhibited(base_url: str) -> dict[str, bool]:
+    return {a["labels"]["test_alert"]: bool(a["status"]["inhibitedBy"]) for a in _api(base_url, "alerts")}
 
 
 @pytest.mark.parametrize("alerts, expected", CASES)
 def test_inhibition_live(override_config, tmp_path, alerts, expected):
-    with _Alertmanager(override_config, tmp_path) as am:
-        _api(am.port, "alerts", [{"labels": {**labels, "test_alert": key}} for key, labels in alerts.items()])
+    with support.alertmanager(override_config, tmp_path) as am:
+        _api(am, "alerts", [{"labels": {**labels, "test_alert": key}} for key, labels in alerts.items()])
         want = {key: key in expected for key in alerts}
         deadline = time.monotonic() + 5
-        while _inhibited(am.port) != want and time.monotonic() < deadline:
+        while _inhibited(am) != want and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(0.3)  # settle: a late inhibition must not slip past a "not muted" expectation
-        assert _inhibited(am.port) == want
+        assert _inhibited(am) == want
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -155,9 +131,9 @@ def test_each_severity_reaches_its_receiver_and_the_top_level_re_notifies(tmp_pa
     config = routing.write_override(spec, f"http://127.0.0.1:{server.server_address[1]}/hook")
     write_documents({"alertmanager.yml": config}, tmp_path)
     try:
-        with _Alertmanager(tmp_path / "alertmanager.yml", tmp_path) as am:
+        with support.alertmanager(tmp_path / "alertmanager.yml", tmp_path) as am:
             posted = time.monotonic()
-            _api(am.port, "alerts", [{"labels": {"alertname": f"Test{s}", "severity": s, "family": s}}
+            _api(am, "alerts", [{"labels": {"alertname": f"Test{s}", "severity": s, "family": s}}
                                      for s in spec.routing.severities])
             deadline = posted + 15
             while time.monotonic() < deadline:

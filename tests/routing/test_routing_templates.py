@@ -8,7 +8,7 @@ import pytest
 
 from generators import naming
 
-from .routing_support import tool
+from tests.support import tool
 
 STARTED = "2026-12-03T19:00:00Z"
 FULL = {"summary": "p95 above 2 s on api", "description": "Users wait; see the latency panel.", "value": "2.31 s",
