@@ -22,7 +22,7 @@ from typing import Annotated, Literal, Union
 import msgspec
 from msgspec import Meta
 
-MAX_LABEL_LEN = 128
+from .limits import MAX_LABEL_LEN
 
 Label = Annotated[str, Meta(min_length=1, max_length=MAX_LABEL_LEN)]
 OptLabel = Annotated[str, Meta(max_length=MAX_LABEL_LEN)]

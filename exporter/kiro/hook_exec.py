@@ -27,6 +27,7 @@ import threading
 import time
 
 from exporter.kiro import delivery
+from exporter.limits import MAX_LABEL_LEN
 
 DEFAULT_TIMEOUT = 60.0   # Kiro's default hook timeout
 DEFAULT_KILL_AFTER = 2.0
@@ -35,7 +36,6 @@ EXIT_WRAPPER_ERROR = 125
 EXIT_CANNOT_EXECUTE = 126
 EXIT_NOT_FOUND = 127
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
-MAX_NAME = 128
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -84,7 +84,7 @@ def event(name: str, trigger: str, outcome: str, exit_code: int, wall: float,
     ev = {"type": "hook.execution",
           "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
           + f".{int(now % 1 * 1000):03d}Z",
-          "hook": name[:MAX_NAME], "trigger": trigger[:MAX_NAME], "outcome": outcome,
+          "hook": name[:MAX_LABEL_LEN], "trigger": trigger[:MAX_LABEL_LEN], "outcome": outcome,
           "exit_code": exit_code, "duration_seconds": round(wall, 6)}
     if usage is not None:
         ev["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 6)

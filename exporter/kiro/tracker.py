@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 from typing import Callable
 
+from exporter.limits import MAX_LABEL_LEN
+
 KNOWN_METHODS = frozenset({
     "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/read",
     "resources/templates/list", "resources/subscribe", "resources/unsubscribe",
@@ -34,7 +36,6 @@ KNOWN_METHODS = frozenset({
 OTHER = "_OTHER"
 MALFORMED = "malformed"
 PARSE_ERROR = -32700
-MAX_LABEL = 128
 MAX_EXPIRED = 1024
 CLIENT, SERVER = "client_to_server", "server_to_client"
 
@@ -161,7 +162,7 @@ class Tracker:
         params = msg.get("params")
         name = params.get("name") if isinstance(params, dict) else None
         if method == "tools/call" and isinstance(name, str):
-            tool = name[:MAX_LABEL]
+            tool = name[:MAX_LABEL_LEN]
         self.pending[key] = (method_label(method), tool, now)
         self.initialize_seen |= method == "initialize"
         if batch:

@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from exporter.limits import MAX_LABEL_LEN
+
 log = logging.getLogger("exporter.discovery")
 
 LEGACY, V1, MCP = "legacy_hook", "v1_hooks", "mcp_json"
 FILE_KINDS = (LEGACY, V1, MCP)
 ACTIONS = {"runCommand": "command", "command": "command", "askAgent": "agent",
            "agent": "agent"}
-MAX_LABEL = 64
 MAX_SEEN = 4096
 
 
@@ -115,7 +116,7 @@ def load_jsonc(text: str):
 
 
 def _label(value, default: str = "unknown") -> str:
-    return value[:MAX_LABEL] if isinstance(value, str) and value else default
+    return value[:MAX_LABEL_LEN] if isinstance(value, str) and value else default
 
 
 def _enabled(value, default: bool) -> bool:

@@ -215,3 +215,16 @@ def test_the_examples_in_docs_kiro_md_are_valid_and_instrumented(tmp_path):
         "tests-on-save": ("v1_hooks", True)}
     assert {n: (s.transport, s.instrumented) for n, (s, _) in inv.servers.items()} == {
         "git": ("stdio", True), "docs": ("streamable_http", False)}
+
+
+def test_long_names_are_cut_where_the_wrapper_and_the_event_schema_cut_them():
+    """One length limit everywhere, so a long hook name in `kiro_hook_info` is the same
+    label value as in the wrapper's `hook.execution` events (and passes validation)."""
+    from exporter import events
+    from exporter.kiro.hook_exec import event
+    from exporter.limits import MAX_LABEL_LEN
+    name = "h" * (MAX_LABEL_LEN + 50)
+    hook = parse_legacy_hook(json.dumps(dict(LEGACY_LINT, name=name)), "stem")
+    ev = event(name, "fileEdited", "success", 0, 0.1, None)
+    assert hook.name == ev["hook"] == name[:MAX_LABEL_LEN]
+    assert events.decode(json.dumps(ev).encode(), ndjson=False)[0].hook == hook.name
