@@ -215,6 +215,29 @@ def test_the_examples_in_docs_kiro_md_are_valid_and_instrumented(tmp_path):
         "tests-on-save": ("v1_hooks", True)}
     assert {n: (s.transport, s.instrumented) for n, (s, _) in inv.servers.items()} == {
         "git": ("stdio", True), "docs": ("streamable_http", False)}
+    for name, wrapper_timeout in _wrapper_timeouts(blocks).items():
+        kiro_timeout = inv.hooks[name][0].timeout or KIRO_DEFAULT_HOOK_TIMEOUT
+        assert wrapper_timeout is not None and wrapper_timeout < kiro_timeout, \
+            f"{name}: the docs advise a --timeout below Kiro's own ({kiro_timeout} s)"
+
+
+KIRO_DEFAULT_HOOK_TIMEOUT = 60.0
+
+
+def _wrapper_timeouts(blocks) -> dict:
+    """{hook name: the wrapper's --timeout or None} for each wrapped hook in the blocks."""
+    import re
+    out = {}
+    for path, text in blocks:
+        if "/hooks/" not in path:
+            continue
+        doc = json.loads(text)
+        for h in doc.get("hooks", [doc]):
+            command = (h.get("action") or h.get("then") or {}).get("command", "")
+            if "perfcycle-hook-exec" in command:
+                m = re.search(r"--timeout[ =](\S+)", command)
+                out[h["name"]] = float(m.group(1)) if m else None
+    return out
 
 
 def test_long_names_are_cut_where_the_wrapper_and_the_event_schema_cut_them():
