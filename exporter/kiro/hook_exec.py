@@ -36,6 +36,7 @@ EXIT_WRAPPER_ERROR = 125
 EXIT_CANNOT_EXECUTE = 126
 EXIT_NOT_FOUND = 127
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
+GROUP_POLL = 0.02        # seconds between checks whether a timed-out group is gone
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -93,25 +94,48 @@ def event(name: str, trigger: str, outcome: str, exit_code: int, wall: float,
 
 
 class _Watchdog:
-    """Kills the child's process group when the timeout passes; TERM first, then KILL."""
+    """Ends the command's process group when the timeout passes: SIGTERM, then SIGKILL
+    after `kill_after`. Once fired, the SIGKILL goes out even if the command itself has
+    already exited from the SIGTERM: a descendant that ignores SIGTERM would otherwise
+    outlive the wrapper and keep Kiro's stdout pipe open (Kiro waits for its EOF). The
+    grace period ends early once the whole group is gone."""
 
     def __init__(self, pgid: int, timeout: float, kill_after: float):
         self.pgid, self.kill_after = pgid, kill_after
         self.fired = False
-        self.done = threading.Event()
+        self.exited = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(timeout,), daemon=True)
         self._thread.start()
 
     def _run(self, timeout: float) -> None:
-        if self.done.wait(timeout):
-            return
+        if self.exited.wait(timeout):
+            return                        # the command finished in time
         self.fired = True
         _killpg(self.pgid, signal.SIGTERM)
-        if not self.done.wait(self.kill_after):
+        if not _group_gone_within(self.pgid, self.kill_after):
             _killpg(self.pgid, signal.SIGKILL)
 
-    def stop(self) -> None:
-        self.done.set()
+    def finish(self) -> None:
+        """The command has been reaped: cancel a timeout still pending, or wait until a
+        fired one has ended the rest of the group."""
+        self.exited.set()
+        self._thread.join()
+
+
+def _group_gone_within(pgid: int, seconds: float) -> bool:
+    """Whether no process of the group is left within `seconds`. Polled: there is no
+    wait call for a group, and the command's descendants are not our children."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:           # a member we may not signal: still there
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(GROUP_POLL)
 
 
 def _killpg(pgid: int, sig: int) -> None:
@@ -158,7 +182,7 @@ def run(args: argparse.Namespace) -> tuple[dict, int, int | None]:
         forward.attach(child.pid)
         dog = _Watchdog(child.pid, args.timeout, args.kill_after)
         _, status, usage = os.wait4(child.pid, 0)
-        dog.stop()
+        dog.finish()
         child.returncode = os.waitstatus_to_exitcode(status)  # already reaped
         wall = time.monotonic() - start
         outcome, code = classify(status, dog.fired)

@@ -77,6 +77,36 @@ def test_timeout_kills_the_process_group_and_exits_124(kiro_env, exporter, tmp_p
     assert exporter.value("kiro_hook_execution_duration_seconds_sum", hook="slow") >= 0.5
 
 
+def test_after_a_timeout_the_group_is_killed_even_when_the_command_already_exited(
+        kiro_env, spool, tmp_path, process_groups):
+    """The shell dies of the SIGTERM at once; its background child ignores SIGTERM and
+    holds stdout. It must still get the SIGKILL after --kill-after, so the pipe Kiro
+    reads closes then, not when the grandchild would have ended by itself."""
+    timeout, kill_after = 0.5, 0.5
+    pidfile, pgidfile = tmp_path / "grandchild.pid", tmp_path / "hook.pgid"
+    start = time.monotonic()
+    try:
+        res = run([script("perfcycle-hook-exec"), "--name", "stubborn", "--timeout",
+                   str(timeout), "--kill-after", str(kill_after), "--", "sh", "-c",
+                   f"echo $$ > {pgidfile}; (trap '' TERM; exec sleep 20) & "
+                   f"echo $! > {pidfile}; sleep 30"], kiro_env)
+    finally:
+        if pgidfile.exists():
+            process_groups.append(int(pgidfile.read_text()))
+    piped = time.monotonic() - start          # run() returns once stdout is at EOF
+    assert res.returncode == 124
+    assert timeout + kill_after <= piped < timeout + kill_after + 2, piped
+    assert not _alive(int(pidfile.read_text())), "the grandchild outlived the wrapper"
+    assert spooled(spool)[-1]["outcome"] == "timeout"
+
+
+def test_a_timed_out_group_that_obeys_sigterm_does_not_wait_for_kill_after(kiro_env, spool):
+    res = run([script("perfcycle-hook-exec"), "--name", "obedient", "--timeout", "0.3",
+               "--kill-after", "20", "--", "sh", "-c", "sleep 30 & wait"], kiro_env)
+    assert res.returncode == 124
+    assert spooled(spool)[-1]["duration_seconds"] < 5
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
