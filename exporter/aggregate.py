@@ -45,6 +45,7 @@ class Aggregator:
         self.store = store
         self.guard = guard
         self.on_optimization = on_optimization or (lambda opt: None)
+        self.protocol_versions: dict = {}   # guarded server -> guarded version published
         self.apply_group = {
             E.HookExecution: self._hooks, E.McpRequest: self._mcp_requests,
             E.McpConnection: self._mcp_conns, E.McpNotification: self._mcp_notes,
@@ -204,25 +205,51 @@ class Aggregator:
         return name if name in ss else admit("server", name)
 
     def _mcp_conns(self, d, evs):
-        st, admit = self._label("transport")
         for ev in evs:
             server, outcome = self._server(ev.server), CANON.get(ev.outcome, ev.outcome)
-            dur = ev.duration_seconds
             if ev.dropped or outcome == "closed":
-                if ev.dropped:
-                    _inc(d["kiro_mcp_connection_drops"], (server,))
-                if dur is not None:
-                    _obs(d["mcp_client_session_duration_seconds"], (server,), SESSION_BUCKETS,
-                         dur)
+                self._mcp_session_end(d, server, ev)
             else:
-                transport = ev.transport if ev.transport in st else admit("transport",
-                                                                          ev.transport)
-                _inc(d["kiro_mcp_connections"], (server, transport, outcome))
-                if dur is not None:
-                    etype = "" if outcome == "success" else "connection_failed"
-                    _obs(d["mcp_client_operation_duration_seconds"],
-                         (server, "initialize", "", etype), MCP_OP_BUCKETS, dur)
+                self._mcp_attempt(d, server, outcome, ev)
             self._proc(d, server, ev.cpu_seconds, ev.rss_bytes)
+
+    def _mcp_session_end(self, d, server, ev):
+        if ev.dropped:
+            _inc(d["kiro_mcp_connection_drops"], (server,))
+        if ev.duration_seconds is not None:
+            _obs(d["mcp_client_session_duration_seconds"], (server,), SESSION_BUCKETS,
+                 ev.duration_seconds)
+
+    def _mcp_attempt(self, d, server, outcome, ev):
+        """A connection attempt: counted, its handshake timed as `initialize`, and when
+        it succeeded, whether it re-established a dropped session and which protocol
+        version it negotiated."""
+        st, admit = self._label("transport")
+        transport = ev.transport if ev.transport in st else admit("transport", ev.transport)
+        _inc(d["kiro_mcp_connections"], (server, transport, outcome))
+        if ev.duration_seconds is not None:
+            etype = "" if outcome == "success" else "connection_failed"
+            _obs(d["mcp_client_operation_duration_seconds"],
+                 (server, "initialize", "", etype), MCP_OP_BUCKETS, ev.duration_seconds)
+        if outcome != "success":
+            return
+        if ev.reconnect:
+            _inc(d["kiro_mcp_reconnects"], (server,))
+        if ev.protocol_version:
+            self._protocol_version(d, server, ev.protocol_version)
+
+    def _protocol_version(self, d, server, version):
+        """Info gauge of the version negotiated last. A version it replaces drops to 0
+        (a gauge series cannot be removed), so `== 1` selects one series per server
+        for joins."""
+        seen, admit = self._label("mcp_protocol_version")
+        version = version if version in seen else admit("mcp_protocol_version", version)
+        info = d["kiro_mcp_server_protocol_info"]
+        old = self.protocol_versions.get(server)
+        if old is not None and old != version:
+            info[(server, old)] = 0
+        self.protocol_versions[server] = version
+        info[(server, version)] = 1
 
     def _proc(self, d, server, cpu, rss):
         if cpu is not None:

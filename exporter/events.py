@@ -104,6 +104,7 @@ class McpConnection(Event, tag="mcp.connection"):
     duration_seconds: Seconds | None = None
     protocol_version: OptLabel | None = None
     dropped: bool = False
+    reconnect: bool = False
     cpu_seconds: Seconds | None = None
     rss_bytes: Amount | None = None
 

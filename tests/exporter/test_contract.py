@@ -19,6 +19,8 @@ CONTRACT = {
     "mcp_client_session_duration_seconds": {"server"},
     "kiro_mcp_connections_total": {"server", "transport", "outcome"},
     "kiro_mcp_connection_drops_total": {"server"},
+    "kiro_mcp_reconnects_total": {"server"},
+    "kiro_mcp_server_protocol_info": {"server", "mcp_protocol_version"},
     "kiro_mcp_request_errors_total": {"server", "mcp_method_name", "error_code"},
     "kiro_mcp_cache_requests_total": {"server", "result"},
     "kiro_mcp_batch_size": {"server"},
@@ -54,7 +56,7 @@ EVENTS = [
     {"type": "mcp.request", "server": "gh", "method": "tools/call", "tool": "search",
      "error_code": -32601, "duration_seconds": 0.1, "cache": "hit", "batch_size": 2},
     {"type": "mcp.connection", "server": "gh", "transport": "stdio", "outcome": "success",
-     "duration_seconds": 0.8, "protocol_version": "2025-06-18"},
+     "duration_seconds": 0.8, "protocol_version": "2025-06-18", "reconnect": True},
     {"type": "mcp.connection", "server": "gh", "dropped": True, "duration_seconds": 600},
     {"type": "mcp.notification", "server": "gh", "direction": "server_to_client"},
     {"type": "mcp.process", "server": "gh", "cpu_seconds": 1.0, "rss_bytes": 5e7},
@@ -88,4 +90,7 @@ def test_every_contract_family_is_published_with_its_label_names(start_exporter,
                    mcp_method_name="initialize", gen_ai_tool_name="", error_type="") == 1
     assert p.value("kiro_mcp_request_errors_total", server="gh", mcp_method_name="tools/call",
                    error_code="-32601") == 1
+    assert p.value("kiro_mcp_server_protocol_info", server="gh",
+                   mcp_protocol_version="2025-06-18") == 1
+    assert p.value("kiro_mcp_reconnects_total", server="gh") == 1
     assert not DERIVED & set(CONTRACT)

@@ -141,6 +141,29 @@ def test_the_cardinality_guard_folds_extra_values_into_other(start_exporter):
     assert p.value("kiro_exporter_cardinality_folded_total", label="hook") == 15
 
 
+def test_the_protocol_version_info_follows_the_latest_handshake(start_exporter):
+    """One series at 1 per server (the version negotiated last; a replaced one drops to
+    0), failed attempts change nothing, and version values pass the cardinality guard."""
+    p = start_exporter("--cardinality.max-values-per-label", "2")
+
+    def connected(server, version, outcome="success"):
+        return {"type": "mcp.connection", "server": server, "outcome": outcome,
+                "protocol_version": version}
+
+    def versions(server):
+        return {dict(lab)["mcp_protocol_version"]: v for (n, lab), v in p.samples().items()
+                if n == "kiro_mcp_server_protocol_info" and ("server", server) in lab}
+
+    assert p.post([connected("gh", "2025-03-26"), connected("gh", "2025-06-18")])[0] == 200
+    assert p.post(connected("gh", "1999-01-01", outcome="failure"))[0] == 200
+    assert versions("gh") == {"2025-03-26": 0, "2025-06-18": 1}
+    assert p.post(connected("gh", "2025-03-26"))[0] == 200
+    assert versions("gh") == {"2025-03-26": 1, "2025-06-18": 0}
+    assert p.post(connected("fs", "2099-12-31"))[0] == 200
+    assert versions("fs") == {"other": 1}
+    assert p.value("kiro_exporter_cardinality_folded_total", label="mcp_protocol_version") == 1
+
+
 def test_label_values_are_escaped(exporter):
     nasty = 'a"b\\c\nd'
     assert exporter.post(hook(nasty))[0] == 200

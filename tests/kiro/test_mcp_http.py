@@ -81,6 +81,8 @@ def test_http_results_are_identical_and_counted_per_session(started, exporter, k
                               mcp_method_name=method, error_type=error_type, **labels)
     assert exporter.value("kiro_mcp_connections_total", server="remote",
                           transport="streamable_http", outcome="success") == 1
+    assert exporter.value("kiro_mcp_server_protocol_info", server="remote",
+                          mcp_protocol_version=direct[0]["protocolVersion"]) == 1
     assert ops("initialize") == 1
     assert ops("tools/call", gen_ai_tool_name="echo") == 1
     assert ops("tools/call", gen_ai_tool_name="add") == 1

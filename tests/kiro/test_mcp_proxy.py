@@ -90,6 +90,9 @@ def test_results_are_identical_and_the_exporter_shows_each_method(exporter, kiro
     assert ops("initialize") == 1
     assert exporter.value("kiro_mcp_connections_total", server="demo", transport="stdio",
                           outcome="success") == 1
+    negotiated = direct[0]["protocolVersion"]
+    assert exporter.value("kiro_mcp_server_protocol_info", server="demo",
+                          mcp_protocol_version=negotiated) == 1
     assert ops("tools/call", gen_ai_tool_name="echo") == 3
     assert ops("tools/call", gen_ai_tool_name="echo", suffix="bucket", le="2.0") == 3
     assert ops("tools/call", gen_ai_tool_name="add") == 2
