@@ -11,7 +11,7 @@ JSON-RPC ids are only unique within an MCP session, so there is one tracker per
 `Mcp-Session-Id`; the handshake's tracker is adopted under the id the server assigns.
 An HTTP error status answers every request in that POST with `error_code` `http_<status>`;
 a 404 on a known session means the server forgot it, which ends the session as dropped
-(the client's fresh `initialize` then counts as a reconnect).
+(the client's fresh `initialize` then carries `reconnect: true`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from exporter.kiro.tracker import Tracker, id_key
+from exporter.kiro.tracker import Drops, Tracker, id_key
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailer", "transfer-encoding", "upgrade", "host", "content-length"}
@@ -40,6 +40,7 @@ class Sessions:
         self.init_timeout = init_timeout
         self.lock = threading.Lock()
         self.by_id: dict = {}
+        self.drops = Drops()              # shared: a session's successor is a new tracker
         self.stop = threading.Event()
         threading.Thread(target=self._sweep, daemon=True, name="sweep").start()
 
@@ -49,7 +50,7 @@ class Sessions:
             t = self.by_id.get(sid) if sid else None
             if t is None:
                 t = Tracker(self.server, "streamable_http", self.emit, self.timeout,
-                            self.init_timeout)
+                            self.init_timeout, self.drops)
                 self.by_id[sid if sid else ("tmp", id(t))] = t
             return t
 

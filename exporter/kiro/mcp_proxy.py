@@ -17,6 +17,7 @@ first and inspected afterwards.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import signal
 import subprocess
@@ -77,15 +78,49 @@ def _proc_usage(pid: int) -> tuple[float, int] | None:
     return (int(fields[11]) + int(fields[12])) / ticks, pages * os.sysconf("SC_PAGE_SIZE")
 
 
+class SpoolDrops:
+    """Open drops of one stdio server, kept beside the spool: Kiro restarts a stdio
+    server by starting the proxy again, so a drop and its reconnect happen in two
+    processes. A drop leaves a marker file (server hash and pid); a successful handshake
+    removes one. Removal is atomic, so of two proxies starting at once only one counts
+    it. Never fatal: without a writable directory there are simply no reconnects."""
+
+    def __init__(self, spool: str, server: str):
+        self.dir = os.path.join(os.path.dirname(os.path.abspath(spool)), "mcp-drops")
+        self.prefix = hashlib.sha256(server.encode()).hexdigest()[:32] + "."
+
+    def record(self) -> None:
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            with open(os.path.join(self.dir, f"{self.prefix}{os.getpid()}"), "ab"):
+                pass
+        except OSError:
+            pass
+
+    def take(self) -> bool:
+        try:
+            names = [n for n in os.listdir(self.dir) if n.startswith(self.prefix)]
+        except OSError:
+            return False
+        for name in names:
+            try:
+                os.unlink(os.path.join(self.dir, name))
+                return True
+            except OSError:              # another proxy took this one
+                continue
+        return False
+
+
 class StdioProxy:
     """Runs the server as a child and pumps stdin -> child -> stdout through the tracker."""
 
     def __init__(self, server: str, command: list[str], sender, timeout: float,
-                 init_timeout: float = 120.0, stdin_fd: int = 0, stdout_fd: int = 1):
+                 init_timeout: float = 120.0, stdin_fd: int = 0, stdout_fd: int = 1,
+                 drops=None):
         self.server, self.command, self.sender = server, command, sender
         self.stdin_fd, self.stdout_fd = stdin_fd, stdout_fd
         self.lock = threading.Lock()
-        self.tracker = Tracker(server, "stdio", sender.emit, timeout, init_timeout)
+        self.tracker = Tracker(server, "stdio", sender.emit, timeout, init_timeout, drops)
         self.client_eof = threading.Event()
         self.done = threading.Event()
         self.cpu_reported = 0.0
@@ -216,13 +251,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    sender = Sender(delivery.exporter_url(args.exporter), delivery.spool_path(args.spool))
+    spool = delivery.spool_path(args.spool)
+    sender = Sender(delivery.exporter_url(args.exporter), spool)
     try:
         if args.url:
             from exporter.kiro import mcp_http
             return mcp_http.serve(args, sender)
         return StdioProxy(args.server, args.command, sender, args.request_timeout,
-                          args.initialize_timeout).run()
+                          args.initialize_timeout, drops=SpoolDrops(spool, args.server)).run()
     finally:
         sender.close()
 

@@ -17,6 +17,9 @@ What is recorded, and why:
   spelling for values outside the known set); ids, params and results never leave here.
 - A message that is not valid JSON-RPC is counted as method `malformed` with error code
   -32700 (parse error) and never disturbs the pairing of the others.
+- A successful handshake that follows a dropped session of the same server is a
+  reconnect (`reconnect: true`); which drops are still open is kept by a `Drops` object
+  the transport chooses (in memory over HTTP, beside the spool for stdio).
 """
 
 from __future__ import annotations
@@ -52,13 +55,33 @@ def id_key(value):
     return (type(value).__name__, value)
 
 
+class Drops:
+    """Dropped sessions not yet re-established, in memory: the HTTP proxy serves all
+    sessions of its server in one process. Each drop is taken by the next successful
+    handshake, which makes that one a reconnect; a second client joining while the first
+    is still connected is none. Not thread-safe: callers lock."""
+
+    def __init__(self):
+        self.open = 0
+
+    def record(self) -> None:
+        self.open += 1
+
+    def take(self) -> bool:
+        if not self.open:
+            return False
+        self.open -= 1
+        return True
+
+
 class Tracker:
     """One connection's pending requests and counters. Not thread-safe: callers lock."""
 
     def __init__(self, server: str, transport: str, emit: Callable[[dict], None],
-                 timeout: float = 60.0, init_timeout: float = 120.0):
+                 timeout: float = 60.0, init_timeout: float = 120.0, drops=None):
         self.server, self.transport, self.emit, self.timeout = server, transport, emit, timeout
         self.init_timeout = init_timeout  # a cold start (npx, uvx installs) may take long
+        self.drops = drops if drops is not None else Drops()   # `record()`, `take()`
         self.pending: dict = {}          # id key -> (method, tool, started)
         self.peer_pending: set = set()   # ids of server-to-client requests
         self.batch_sizes: dict = {}      # id key -> requests in the batch it came in
@@ -107,6 +130,8 @@ class Tracker:
             self._connection("failure", None, None)   # the handshake never completed
         self.batch_sizes.clear()
         if self.connected_at is not None:
+            if dropped:
+                self.drops.record()
             self.emit({"type": "mcp.connection", "server": self.server,
                        "transport": self.transport, "outcome": "closed",
                        "duration_seconds": round(now - self.connected_at, 6),
@@ -218,7 +243,7 @@ class Tracker:
         version = result.get("protocolVersion") if isinstance(result, dict) else None
         self.protocol_version = version if isinstance(version, str) else None
         self.connected_at = now
-        self._connection("success", duration, self.protocol_version)
+        self._connection("success", duration, self.protocol_version, self.drops.take())
 
     # -- events -------------------------------------------------------------------
     def _malformed(self, direction: str) -> None:
@@ -238,7 +263,8 @@ class Tracker:
             ev["batch_size"] = batch
         self.emit(ev)
 
-    def _connection(self, outcome: str, duration: float | None, version: str | None) -> None:
+    def _connection(self, outcome: str, duration: float | None, version: str | None,
+                    reconnect: bool = False) -> None:
         """Counts an attempt; with a duration the exporter also records it as the
         `initialize` operation, so only an on-time handshake carries one."""
         if outcome == "failure":
@@ -249,4 +275,6 @@ class Tracker:
             ev["duration_seconds"] = round(duration, 6)
         if version:
             ev["protocol_version"] = version[:32]
+        if reconnect:
+            ev["reconnect"] = True
         self.emit(ev)

@@ -90,6 +90,7 @@ def test_http_results_are_identical_and_counted_per_session(started, exporter, k
     assert ops("logging/setLevel", "-32601") == 1
     assert ops("resources/read") == 1 and ops("tools/list") == 1
     assert exporter.value("kiro_mcp_connection_drops_total", server="remote") == 0
+    assert exporter.value("kiro_mcp_reconnects_total", server="remote") == 0
 
 
 def test_unreachable_upstream_is_a_502_and_a_failed_handshake(started, kiro_env, spool):
@@ -186,8 +187,8 @@ def test_a_forgotten_session_is_a_drop_and_the_next_handshake_a_reconnect(starte
         time.sleep(0.1)
         events = [json.loads(x) for x in spool.read_text().splitlines()] if spool.exists() else []
         conns = [e for e in events if e["type"] == "mcp.connection"]
-    assert [(c["outcome"], c.get("dropped")) for c in conns] == [
-        ("success", None), ("closed", True), ("success", None)]
+    assert [(c["outcome"], c.get("dropped"), c.get("reconnect")) for c in conns] == [
+        ("success", None, None), ("closed", True, None), ("success", None, True)]
     assert any(e.get("error_code") == "http_404" and e["method"] == "tools/list"
                for e in events)
 

@@ -8,6 +8,7 @@ latency buckets per method and tool, with a tool error, a protocol error and a t
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -116,6 +117,7 @@ def test_results_are_identical_and_the_exporter_shows_each_method(exporter, kiro
                           direction="client_to_server") >= 1
     assert exporter.value("kiro_mcp_server_cpu_seconds_total", server="demo") > 0
     assert exporter.value("kiro_mcp_connection_drops_total", server="demo") == 0
+    assert exporter.value("kiro_mcp_reconnects_total", server="demo") == 0
 
 
 def test_messages_pass_byte_for_byte_and_malformed_ones_are_counted(exporter, kiro_env):
@@ -141,28 +143,56 @@ def test_messages_pass_byte_for_byte_and_malformed_ones_are_counted(exporter, ki
     assert exporter.value("kiro_mcp_notifications_total", server="raw") == 2
 
 
-def test_a_server_that_dies_is_a_dropped_session_and_its_exit_code_passes_through(kiro_env,
-                                                                                  spool, spawn):
-    import json
-    code = ("import sys; sys.stdin.buffer.readline(); "
-            "sys.stdout.write('{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":"
-            "{\"protocolVersion\":\"2025-06-18\"}}\\n'); sys.stdout.flush(); "
-            "sys.stdin.buffer.readline(); sys.exit(3)")
-    proc = spawn([script("perfcycle-mcp-proxy"), "--server", "dies", "--",
-                  sys.executable, "-c", code], stdin=subprocess.PIPE,
-                 stdout=subprocess.PIPE, env=kiro_env)
+# answers the handshake, then exits with 3 on the next line or at the end of its input
+DIES_ON_NEXT_LINE = ("import sys; sys.stdin.buffer.readline(); "
+                     "sys.stdout.write('{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":"
+                     "{\"protocolVersion\":\"2025-06-18\"}}\\n'); sys.stdout.flush(); "
+                     "sys.stdin.buffer.readline(); sys.exit(3)")
+
+
+def proxied_session(spawn, env, server: str, drop: bool) -> None:
+    """One session through the proxy: a handshake, then either the server dies while the
+    client still wants it (a drop, with a tools/call pending) or the client hangs up."""
+    proc = spawn([script("perfcycle-mcp-proxy"), "--server", server, "--",
+                  sys.executable, "-c", DIES_ON_NEXT_LINE], stdin=subprocess.PIPE,
+                 stdout=subprocess.PIPE, env=env)
     proc.stdin.write(b'{"jsonrpc":"2.0","id":0,"method":"initialize"}\n')
     proc.stdin.flush()
     assert b'"id":0' in proc.stdout.readline()
-    proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"tools/call",'
-                     b'"params":{"name":"t"}}\n')
-    proc.stdin.flush()
-    assert proc.wait(10) == 3
-    events = [json.loads(line) for line in spool.read_text().splitlines()]
-    conn = [e for e in events if e["type"] == "mcp.connection"]
+    if drop:
+        proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+                         b'"params":{"name":"t"}}\n')
+        proc.stdin.flush()
+    else:
+        proc.stdin.close()
+    assert proc.wait(10) == 3                  # the server's exit code passes through
+
+
+def spooled_events(spool, etype: str) -> list[dict]:
+    return [e for e in map(json.loads, spool.read_text().splitlines()) if e["type"] == etype]
+
+
+def test_a_server_that_dies_is_a_dropped_session_and_its_exit_code_passes_through(kiro_env,
+                                                                                  spool, spawn):
+    proxied_session(spawn, kiro_env, "dies", drop=True)
+    conn = spooled_events(spool, "mcp.connection")
     assert [c["outcome"] for c in conn] == ["success", "closed"] and conn[1]["dropped"] is True
-    call = [e for e in events if e["type"] == "mcp.request" and e["method"] == "tools/call"]
+    call = [e for e in spooled_events(spool, "mcp.request") if e["method"] == "tools/call"]
     assert call[0]["outcome"] == "cancelled"
+
+
+def test_the_next_start_of_a_dropped_stdio_server_is_a_reconnect(kiro_env, spool, spawn):
+    """Kiro restarts a stdio server by starting the proxy again: the new process learns
+    of the drop from beside the spool, and only the one handshake that follows it (of
+    the same server) is a reconnect."""
+    proxied_session(spawn, kiro_env, "flaky", drop=True)
+    proxied_session(spawn, kiro_env, "bystander", drop=False)
+    proxied_session(spawn, kiro_env, "flaky", drop=False)
+    proxied_session(spawn, kiro_env, "flaky", drop=False)
+    handshakes = [(e["server"], e.get("reconnect", False))
+                  for e in spooled_events(spool, "mcp.connection") if e["outcome"] == "success"]
+    assert handshakes == [("flaky", False), ("bystander", False), ("flaky", True),
+                          ("flaky", False)]
 
 
 @pytest.mark.parametrize("argv", [["--server", "x"], ["--server", "x", "--url", "http://h/",
@@ -174,7 +204,6 @@ def test_usage_errors(argv):
 
 
 def test_stopping_the_proxy_stops_the_server_and_is_no_drop(kiro_env, spool, spawn):
-    import json
     import signal
     code = ("import sys\nfor line in sys.stdin.buffer:\n"
             "    sys.stdout.write('{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{}}\\n')\n"
@@ -187,6 +216,5 @@ def test_stopping_the_proxy_stops_the_server_and_is_no_drop(kiro_env, spool, spa
     assert proc.stdout.readline() == b'{"jsonrpc":"2.0","id":0,"result":{}}\n'
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(10) == 128 + signal.SIGTERM      # the server's own fate, passed through
-    events = [json.loads(line) for line in spool.read_text().splitlines()]
-    closed = [e for e in events if e["type"] == "mcp.connection" and e["outcome"] == "closed"]
+    closed = [e for e in spooled_events(spool, "mcp.connection") if e["outcome"] == "closed"]
     assert closed and closed[0]["dropped"] is False

@@ -163,3 +163,28 @@ def test_close_cancels_what_is_pending_and_reports_the_session(t):
     assert requests(t)[-1]["outcome"] == "cancelled"
     assert t.events[-1] == {"type": "mcp.connection", "server": "srv", "transport": "stdio",
                             "outcome": "closed", "duration_seconds": 3.0, "dropped": True}
+
+
+def test_a_handshake_after_a_dropped_session_is_a_reconnect_and_each_drop_counts_once():
+    from exporter.kiro.tracker import Drops
+    events, drops = [], Drops()
+
+    def session(now, dropped):
+        tr = Tracker("srv", "streamable_http", events.append, drops=drops)
+        tr.from_client(req(0, "initialize"), now)
+        tr.from_server(ok(0, {"protocolVersion": "2025-06-18"}), now + 0.1)
+        tr.close(now + 1, dropped=dropped)
+
+    session(0, dropped=True)     # the first connection: none to re-establish
+    session(10, dropped=False)   # after the drop: a reconnect; then a clean end
+    session(20, dropped=True)    # after a clean end: none
+    session(30, dropped=False)   # after the second drop: a reconnect
+    attempts = [e.get("reconnect", False) for e in events
+                if e["type"] == "mcp.connection" and e["outcome"] == "success"]
+    assert attempts == [False, True, False, True]
+
+
+def test_a_drop_before_the_handshake_completed_is_no_session_to_reconnect(t):
+    t.from_client(req(0, "initialize"), 0.0)
+    t.close(1.0, dropped=True)
+    assert t.drops.open == 0
