@@ -143,6 +143,28 @@ def test_messages_pass_byte_for_byte_and_malformed_ones_are_counted(exporter, ki
     assert exporter.value("kiro_mcp_notifications_total", server="raw") == 2
 
 
+def test_the_server_receives_exactly_the_bytes_the_client_sent(kiro_env, tmp_path):
+    """The other direction of byte-for-byte: odd spacing, CRLF, blank and whitespace-only
+    lines, invalid UTF-8, a line far longer than one read, a batch and a last line
+    without its newline all reach the server unchanged."""
+    record = tmp_path / "server-read.bin"
+    sent = (b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n'
+            b'   {  "jsonrpc" :"2.0",  "id" : 2 ,"method":"tools/list"}   \r\n'
+            b"\n"
+            b"\t \n"
+            b"invalid utf-8 \xc3\x28 \xfe\xff\n"
+            b'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"'
+            + b"x" * 200_000 + b'"}}\n'
+            b'[{"jsonrpc":"2.0","id":4,"method":"ping"},'
+            b'{"jsonrpc":"2.0","method":"notifications/initialized"}]\n'
+            b'{"jsonrpc":"2.0","id":5,"method":"ping"}')
+    proxied = subprocess.run([script("perfcycle-mcp-proxy"), "--server", "recorded", "--",
+                              sys.executable, str(HERE / "raw_server.py"), str(record)],
+                             input=sent, capture_output=True, env=kiro_env, timeout=30)
+    assert proxied.returncode == 0
+    assert record.read_bytes() == sent
+
+
 # answers the handshake, then exits with 3 on the next line or at the end of its input
 DIES_ON_NEXT_LINE = ("import sys; sys.stdin.buffer.readline(); "
                      "sys.stdout.write('{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":"
