@@ -148,6 +148,44 @@ def test_chunked_request_bodies_are_forwarded(started, kiro_env, spool):
     assert resp.getheader("Mcp-Session-Id")
 
 
+def test_the_upstream_receives_exactly_the_request_bodies_sent(started, kiro_env, tmp_path):
+    """Odd spacing, invalid UTF-8, a batch, a chunked body and a gzip-compressed body
+    (still compressed: only the tracker's copy is inflated) reach the upstream byte for
+    byte."""
+    import gzip
+    import http.client
+    import json
+    up, local = free_ports(2)
+    record = tmp_path / "upstream-requests.ndjson"
+    started([sys.executable, str(HERE / "raw_http_server.py"), str(up), str(record)], up)
+    started([script("perfcycle-mcp-proxy"), "--server", "rawhttp", "--url",
+             f"http://127.0.0.1:{up}/mcp", "--listen", f"127.0.0.1:{local}"], local,
+            env=kiro_env)
+    sent = [  # (body, extra headers, send it chunked)
+        (b'  {  "jsonrpc" : "2.0" ,"id":1, "method":"tools/call", '
+         b'"params":{"name":"caf\xc3\xa9"}}\r\n\t', {}, False),
+        (b"not json \xc3\x28 \xfe\xff", {}, False),
+        (b'[{"jsonrpc":"2.0","id":2,"method":"ping"} ,\n'
+         b' {"jsonrpc":"2.0","method":"notifications/initialized"}]', {}, False),
+        (b'{"jsonrpc":"2.0","id":3,"method":"ping","params":{"pad":"' + b" " * 100_000
+         + b'"}}', {}, True),
+        (gzip.compress(b'{"jsonrpc":"2.0","id":4,"method":"ping"}', mtime=0),
+         {"Content-Encoding": "gzip"}, False),
+    ]
+    for body, headers, chunked in sent:
+        conn = http.client.HTTPConnection("127.0.0.1", local, timeout=10)
+        conn.request("POST", "/mcp", body=iter([body[:7], body[7:]]) if chunked else body,
+                     encode_chunked=chunked,
+                     headers={"Content-Type": "application/json", **headers})
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (200, b'{"jsonrpc":"2.0","id":1,"result":{}}')
+        conn.close()
+    got = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [(g["method"], g["path"], bytes.fromhex(g["body"])) for g in got] == [
+        ("POST", "/mcp", body) for body, _, _ in sent]
+    assert got[-1]["encoding"] == "gzip"
+
+
 def test_a_forgotten_session_is_a_drop_and_the_next_handshake_a_reconnect(started, kiro_env,
                                                                           spool, spawn):
     """The server restarts and answers the old session id with 404, as the spec says."""
