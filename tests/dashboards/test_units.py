@@ -7,7 +7,8 @@ from pydantic import ValidationError
 from generators import naming
 from generators.grafana.layout import GRID_COLUMNS, place
 from generators.grafana.plan import PanelPlan, RowPlan
-from generators.grafana.style import GRAFANA_UNITS, PANEL_SIZES, Step, threshold_steps
+from generators.grafana.style import (COLOUR_RAMP, GRAFANA_UNITS, PANEL_SIZES, SEVERITY_COLOURS, Step,
+                                      threshold_steps)
 from generators.model import AudiencePanel, Comparison, Target
 from generators.model.base import parse_comparison, parse_target
 from generators.model.kpi import Unit
@@ -41,10 +42,21 @@ def when(text: str) -> Comparison:
                  id="The most severe firing alert wins its range."),
     pytest.param(None, [("warning", "> 85")], None, [Step(None, "green"), Step(85.001, "orange")],
                  id="Without a target, everything below the alert is green."),
+    pytest.param("< 10", [("info", "> 20"), ("warning", "> 40")], None,
+                 [Step(None, "green"), Step(10, "yellow"), Step(20.001, "light-orange"), Step(40.001, "orange")],
+                 id="An info alert is light orange: above the missed target's yellow, below warning's orange."),
+    pytest.param(None, [("page", "> 5"), ("warning", "> 3")], None,
+                 [Step(None, "green"), Step(3.001, "orange"), Step(5.001, "red")],
+                 id="A severity with no colour of its own is coloured as critical."),
 ])
 def test_threshold_steps_colour_target_and_alert_ranges(tgt, alerts, decimals, expected):
     got = threshold_steps(target(tgt) if tgt else None, [(s, when(c)) for s, c in alerts], decimals)
     assert got == expected
+
+
+def test_colours_darken_with_severity_from_target_met_to_critical():
+    assert COLOUR_RAMP == ("green", "yellow", "light-orange", "orange", "red")
+    assert [SEVERITY_COLOURS[s] for s in ("info", "warning", "critical")] == list(COLOUR_RAMP[2:])
 
 
 @pytest.mark.parametrize("unit", list(Unit.__args__))
