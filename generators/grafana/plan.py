@@ -9,24 +9,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import naming
-from ..model import Audience, AudiencePanel, Kpi, Spec
+from ..model import Audience, AudiencePanel, Comparison, Kpi, Spec, Target
 from . import queries
 from .layout import place
 from .queries import Query
-from .style import Step, resolution, threshold_steps
+from .style import Step, resolution, threshold_steps, value_range
 
 DEFAULT_PANEL = {"quantile": "timeseries", "ratio": "timeseries", "rate": "timeseries",
                  "gauge": "stat", "expression": "timeseries"}
 """Panel type of a KPI whose audience entry is ``null``, by kind."""
 LAYERS = ["application", "platform", "infrastructure"]
-RECIPE_UNITS = {"health_score": "percent", "bottlenecks": "ratio", "below_target_band": "percent",
+RECIPE_UNITS = {"health_score": "percent", "bottlenecks": "times", "below_target_band": "percent",
                 "firing_alerts": "count", "query": None}
+AS_USUAL = Target(op="<=", value=1.0)
+"""A bottleneck bar's healthy side: value / baseline at or below 1, no worse than usual."""
+BOTTLENECK_HEADROOM = 1.5
+"""The bottleneck bars end at this multiple of the largest baseline alert factor."""
 
 
 @dataclass(frozen=True)
 class Link:
     title: str
     url: str
+
+
+@dataclass(frozen=True)
+class FieldOverride:
+    """Settings for some of a panel's fields only: a table column by name, or series by a regex
+    over their display name (``unit`` is a spec unit; ``steps`` replace the thresholds)."""
+
+    match: str
+    regex: bool = False
+    unit: str | None = None
+    steps: tuple[Step, ...] = ()
 
 
 @dataclass
@@ -42,6 +57,9 @@ class PanelPlan:
     unit: str | None = None
     decimals: int | None = None
     steps: list[Step] = field(default_factory=lambda: [Step(None, "green")])
+    range: tuple[float, float] | None = None
+    """Fixed (min, max) of gauges, bar gauges and tables; None lets Grafana scale to the data."""
+    overrides: list[FieldOverride] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     pos: tuple[int, int, int, int] = (0, 0, 0, 0)
 
@@ -126,7 +144,7 @@ def _kpi_panel(spec: Spec, audience: str, kpi: Kpi, filters: list[str], refresh:
     return PanelPlan(
         key=kpi.id, id=naming.panel_id(kpi, audience), type=kind, title=kpi.title,
         description=description.strip(), queries=queries.kpi_queries(kpi, kind, filters, refresh),
-        unit=kpi.unit, decimals=kpi.decimals,
+        unit=kpi.unit, decimals=kpi.decimals, range=value_range(kpi.unit),
         steps=threshold_steps(kpi.target, alerts, resolution(kpi.unit, kpi.decimals)),
         links=[Link(f"Runbook: {kpi.title}", naming.runbook_url(spec.bundle, kpi))])
 
@@ -136,10 +154,55 @@ def _summary_panel(spec: Spec, audience: str, panel: AudiencePanel, kpis: list[K
     if query is None:
         return None
     key = naming.summary_panel_key(panel.id)
-    return PanelPlan(
+    unit = panel.unit or RECIPE_UNITS[panel.show]
+    plan = PanelPlan(
         key=key, id=naming.panel_id(key, audience), type=panel.panel, title=panel.title,
-        description=panel.description, queries=query, unit=panel.unit or RECIPE_UNITS[panel.show],
-        decimals=panel.decimals, steps=threshold_steps(panel.target, [], panel.decimals))
+        description=panel.description, queries=query, unit=unit, decimals=panel.decimals,
+        steps=threshold_steps(panel.target, [], panel.decimals), range=value_range(unit))
+    plan.overrides = _column_units(panel, plan)
+    if panel.show == "bottlenecks":
+        _scale_bottlenecks(spec, panel, kpis, plan)
+    return plan
+
+
+def column_names(panel: PanelPlan) -> list[str]:
+    """The table column each query's values land in: the panel title for a single query,
+    else each query's legend (its expression when it has none)."""
+    if len(panel.queries) == 1:
+        return [panel.title]
+    return [q.legend or q.expr for q in panel.queries]
+
+
+def _column_units(panel: AudiencePanel, plan: PanelPlan) -> list[FieldOverride]:
+    """One unit override per table column whose query names a unit (the spec allows it on tables only)."""
+    names = column_names(plan) if panel.show == "query" else []
+    return [FieldOverride(name, unit=q.unit) for name, q in zip(names, panel.queries) if q.unit]
+
+
+def _scale_bottlenecks(spec: Spec, panel: AudiencePanel, kpis: list[Kpi], plan: PanelPlan) -> None:
+    """Bars of value / baseline (1× = usual), each coloured by its own KPI's baseline alerts.
+
+    One panel-wide limit would paint p95 (critical above 1.2×) and p99 (warning above 2×)
+    alike, so every KPI gets a threshold override matching the series its ``kpi`` label
+    starts the name of; the bar ends leave room above the largest factor.
+    """
+    decimals = resolution(plan.unit, panel.decimals)
+    factors = {k.id: _baseline_factors(spec, k) for k in kpis}
+    factors = {kpi: found for kpi, found in factors.items() if found}
+    if panel.target is None:
+        plan.steps = threshold_steps(AS_USUAL, [], decimals)
+    plan.range = (0, BOTTLENECK_HEADROOM * max(f for found in factors.values() for _, f in found))
+    plan.overrides += [
+        FieldOverride(f"^{kpi}(\\s|$)", regex=True, steps=tuple(threshold_steps(
+            AS_USUAL, [(severity, Comparison(op=">", value=factor)) for severity, factor in found], decimals)))
+        for kpi, found in factors.items()]
+
+
+def _baseline_factors(spec: Spec, kpi: Kpi) -> list[tuple[str, float]]:
+    """(severity, factor) of each baseline alert comparing with the baseline the panel divides by."""
+    window = queries.baseline_window(spec, kpi)
+    return [(a.severity, a.baseline.factor) for a in kpi.alerts
+            if a.baseline is not None and (a.baseline.window or spec.defaults.baseline_window) == window]
 
 
 def _recipe(spec: Spec, panel: AudiencePanel, kpis: list[Kpi]) -> list[Query] | None:

@@ -87,7 +87,8 @@ def baseline_window(spec: Spec, kpi: Kpi) -> str | None:
 
 
 def bottlenecks(spec: Spec, kpis: list[Kpi], limit: int) -> Query | None:
-    """The ``limit`` KPI series furthest above their own baseline (value / baseline, 1 = normal)."""
+    """The ``limit`` KPI series furthest above their own baseline (value / baseline, 1 = normal),
+    worst first."""
     parts = []
     for kpi in kpis:
         window = baseline_window(spec, kpi)
@@ -96,7 +97,8 @@ def bottlenecks(spec: Spec, kpis: list[Kpi], limit: int) -> Query | None:
     if not parts:
         return None
     labels = _union_labels([k for k in kpis if baseline_window(spec, k)])
-    return Query(f"topk({limit}, {' or '.join(parts)})", legend([naming.KPI_LABEL, *labels]), instant=True)
+    return Query(f"sort_desc(topk({limit}, {' or '.join(parts)}))", legend([naming.KPI_LABEL, *labels]),
+                 instant=True)
 
 
 def below_target_band(kpis: list[Kpi], limit: int) -> Query | None:

@@ -28,9 +28,13 @@ GRAFANA_UNITS = {
     "currency_per_month": "currencyUSD",
     "currency_per_gb_month": "currencyUSD",
     "score": "none",
+    "times": "suffix:×",
 }
 """Spec unit -> Grafana unit id. Rates per hour/day and cores have no built-in id, so they use
 Grafana's documented ``suffix:`` custom units; currencies assume OpenCost's default (USD)."""
+
+UNIT_RANGES = {"percent": (0, 100), "ratio": (0, 1), "score": (0, 5)}
+"""Fixed gauge ends for percentages and 1-5 survey scores, so 80 % always looks like 80 %."""
 
 WHOLE_UNITS = {"count"}
 """Units counted in whole numbers: their threshold boundaries move up by 1, not by 0.001."""
@@ -63,6 +67,10 @@ class Step:
 
 def grafana_unit(unit: str | None) -> str:
     return GRAFANA_UNITS[unit] if unit else "none"
+
+
+def value_range(unit: str | None) -> tuple[float, float] | None:
+    return UNIT_RANGES.get(unit) if unit else None
 
 
 def resolution(unit: str | None, decimals: int | None) -> int | None:

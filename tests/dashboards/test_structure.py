@@ -186,3 +186,47 @@ def test_default_spec_thresholds_follow_targets_and_alerts(boards, spec, audienc
     panel = next(p for p in panels(boards[audience]) if p["id"] == panel_id)
     got = [(s["value"], s["color"]) for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
     assert got == steps
+
+
+def _summary(boards, audience: str, panel: str) -> dict:
+    panel_id = naming.panel_id(naming.summary_panel_key(panel), audience)
+    return next(p for p in panels(boards[audience]) if p["id"] == panel_id)
+
+
+def _overrides(panel: dict) -> dict[str, dict]:
+    """Matcher options -> {property id: value} of a panel's field overrides."""
+    return {o["matcher"]["options"]: {p["id"]: p["value"] for p in o["properties"]}
+            for o in panel["fieldConfig"]["overrides"]}
+
+
+def _steps(thresholds: dict) -> list[tuple]:
+    return [(s["value"], s["color"]) for s in thresholds["steps"]]
+
+
+def test_bottleneck_bars_show_times_baseline_coloured_by_each_kpis_own_alert_factors(boards, spec):
+    panel = _summary(boards, "performance_engineering", "bottlenecks")
+    defaults = panel["fieldConfig"]["defaults"]
+    assert (defaults["unit"], defaults["min"], defaults["max"]) == ("suffix:×", 0, 3.0), "1× is usual; room above 2×"
+    assert _steps(defaults["thresholds"]) == [(None, "green"), (1.01, "yellow")]
+    by_kpi = _overrides(panel)
+    assert _steps(by_kpi[r"^response_time_p95(\s|$)"]["thresholds"]) == [
+        (None, "green"), (1.01, "yellow"), (1.21, "red")], "p95: critical above 1.2× (and warning at 1.5×)"
+    assert _steps(by_kpi[r"^response_time_p99(\s|$)"]["thresholds"]) == [
+        (None, "green"), (1.01, "yellow"), (2.01, "orange")], "p99: warning above 2×, not p95's 1.5×"
+    assert panel["targets"][0]["expr"].startswith("sort_desc(topk(10, ")
+
+
+@pytest.mark.parametrize("audience, panel, units", [
+    pytest.param("performance_engineering", "experiments",
+                 {"Before": None, "After": None, "Improvement": "percent",
+                  "Realized savings / month": "currencyUSD", "Promised savings / month": "currencyUSD"},
+                 id="Experiments: before/after in the target's unit, improvement in %, savings in currency."),
+    pytest.param("finops", "savings", {"Realized / month": "currencyUSD", "Promised / month": "currencyUSD"},
+                 id="FinOps savings: both columns in currency."),
+])
+def test_optimization_tables_give_each_column_its_unit(boards, spec, audience, panel, units):
+    table = _summary(boards, audience, panel)
+    columns = table["transformations"][1]["options"]["renameByName"]
+    assert list(columns.values()) == list(units)
+    overrides = _overrides(table)
+    assert {name: overrides.get(name, {}).get("unit") for name in units} == units

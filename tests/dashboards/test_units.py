@@ -114,6 +114,11 @@ def test_adding_a_kpi_keeps_every_other_panel_id(spec):
                  id="Queries on a recipe panel fail: they would be ignored."),
     pytest.param({"id": "h", "title": "H", "show": "nonsense"}, False, id="An unknown recipe fails."),
     pytest.param({"id": "b", "title": "B", "show": "bottlenecks", "limit": 0}, False, id="A top-0 list fails."),
+    pytest.param({"id": "t", "title": "T", "show": "query", "panel": "table",
+                  "queries": [{"expr": "up", "unit": "percent"}]}, True, id="A table column may have its own unit."),
+    pytest.param({"id": "t", "title": "T", "show": "query", "panel": "timeseries",
+                  "queries": [{"expr": "up", "unit": "percent"}]}, False,
+                 id="A query unit outside a table fails: it would be ignored."),
 ])
 def test_audience_panels_are_validated(data, ok):
     if ok:
