@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from .. import naming
 from ..model import Audience, AudiencePanel, Comparison, Kpi, Spec, Target
 from . import queries
+from .filters import Filter, plan_filters, variables
 from .layout import place
 from .queries import Query
 from .style import Step, resolution, threshold_steps, value_range
@@ -82,8 +83,7 @@ class DashboardPlan:
     refresh: str
     time_from: str
     tags: list[str]
-    filters: dict[str, str]
-    """Filter variable name -> its ``label_values`` query."""
+    filters: list[Filter]
     alert_expr: str
     links: list[Link]
     rows: list[RowPlan]
@@ -93,7 +93,7 @@ def plan(spec: Spec, name: str) -> DashboardPlan:
     """The whole dashboard of audience ``name``."""
     audience = spec.audiences[name]
     kpis = [k for k in spec.kpis if name in k.audiences]
-    filters = _filters(audience, kpis)
+    filters = plan_filters(spec, kpis, _filter_labels(audience, kpis), audience.refresh)
     rows = []
     summary = [p for p in (_summary_panel(spec, name, s, kpis) for s in audience.panels) if p]
     if summary:
@@ -108,7 +108,7 @@ def plan(spec: Spec, name: str) -> DashboardPlan:
         audience=name, uid=naming.dashboard_uid(spec.bundle.name, name), title=audience.title,
         description=audience.description, refresh=audience.refresh, time_from=audience.time,
         tags=[naming.DASHBOARD_TAG, spec.bundle.name, "kiro" if audience.kiro else "audience"],
-        filters={label: queries.label_values(kpis, label, audience.refresh) for label in filters},
+        filters=filters,
         alert_expr=queries.alert_annotation(kpis) if kpis else "",
         links=[Link(other.title, f"/d/{naming.dashboard_uid(spec.bundle.name, key)}")
                for key, other in spec.audiences.items() if key != name],
@@ -119,7 +119,8 @@ def panel_type(kpi: Kpi, audience: str) -> str:
     return kpi.audiences[audience] or DEFAULT_PANEL[kpi.source.kind]
 
 
-def _filters(audience: Audience, kpis: list[Kpi]) -> list[str]:
+def _filter_labels(audience: Audience, kpis: list[Kpi]) -> list[str]:
+    """The audience's ``filters`` (default: every label its KPIs keep), kept only where a KPI has it."""
     kept = [label for k in kpis for label in k.source.by]
     wanted = audience.filters if audience.filters is not None else kept
     return [label for label in dict.fromkeys(wanted) if label in kept]
@@ -137,13 +138,13 @@ def _row(audience: str, key: str, title: str, panels: list[PanelPlan]) -> RowPla
     return RowPlan(row_key, naming.panel_id(row_key, audience), title, panels)
 
 
-def _kpi_panel(spec: Spec, audience: str, kpi: Kpi, filters: list[str], refresh: str) -> PanelPlan:
+def _kpi_panel(spec: Spec, audience: str, kpi: Kpi, filters: list[Filter], refresh: str) -> PanelPlan:
     kind = panel_type(kpi, audience)
     alerts = [(a.severity, a.when) for a in kpi.alerts if a.when is not None]
     description = kpi.description + (f" Target: {kpi.target}." if kpi.target else "")
     return PanelPlan(
         key=kpi.id, id=naming.panel_id(kpi, audience), type=kind, title=kpi.title,
-        description=description.strip(), queries=queries.kpi_queries(kpi, kind, filters, refresh),
+        description=description.strip(), queries=queries.kpi_queries(kpi, kind, variables(filters, kpi), refresh),
         unit=kpi.unit, decimals=kpi.decimals, range=value_range(kpi.unit),
         steps=threshold_steps(kpi.target, alerts, resolution(kpi.unit, kpi.decimals)),
         links=[Link(f"Runbook: {kpi.title}", naming.runbook_url(spec.bundle, kpi))])

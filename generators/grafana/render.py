@@ -12,6 +12,7 @@ from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
 from .. import naming
+from .filters import Filter
 from .normalise import normalise
 from .plan import DashboardPlan, FieldOverride, Link, PanelPlan, RowPlan, column_names
 from .style import Step, grafana_unit
@@ -35,7 +36,7 @@ def render(plan: DashboardPlan) -> dict:
         editable=False, graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR, refresh=plan.refresh,
         time=g.Time(f"now-{plan.time_from}", "now"), timezone="utc",
         timePicker=g.TimePicker(refreshIntervals=_intervals(plan.refresh), timeOptions=[]),
-        templating=g.Templating([_datasource_variable(), *(_filter(n, q) for n, q in plan.filters.items())]),
+        templating=g.Templating([_datasource_variable(), *(_filter(f) for f in plan.filters)]),
         annotations=g.Annotations(_annotations(plan)),
         links=[_link(link, icon="dashboard", keep_time=True) for link in plan.links],
         panels=panels, schemaVersion=SCHEMA_VERSION)
@@ -51,9 +52,9 @@ def _datasource_variable() -> g.Template:
                       type="datasource", regex="", refresh=g.REFRESH_ON_DASHBOARD_LOAD)
 
 
-def _filter(label: str, query: str) -> g.Template:
-    return g.Template(name=label, label=label, query=query, dataSource=DATASOURCE, default="$__all",
-                      includeAll=True, multi=True, allValue=".*", regex="",
+def _filter(variable: Filter) -> g.Template:
+    return g.Template(name=variable.name, label=variable.title, query=variable.query, dataSource=DATASOURCE,
+                      default="$__all", includeAll=True, multi=True, allValue=".*", regex="",
                       refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC)
 
 

@@ -5,11 +5,12 @@ import pytest
 from pydantic import ValidationError
 
 from generators import naming
+from generators.grafana.filters import plan_filters, variables
 from generators.grafana.layout import GRID_COLUMNS, place
 from generators.grafana.plan import PanelPlan, RowPlan
 from generators.grafana.style import (COLOUR_RAMP, GRAFANA_UNITS, PANEL_SIZES, SEVERITY_COLOURS, Step,
                                       threshold_steps)
-from generators.model import AudiencePanel, Comparison, Target
+from generators.model import AudiencePanel, Comparison, ExpressionSource, Target
 from generators.model.base import parse_comparison, parse_target
 from generators.model.kpi import Unit
 
@@ -126,3 +127,26 @@ def test_audience_panels_are_validated(data, ok):
     else:
         with pytest.raises(ValidationError):
             AudiencePanel.model_validate(data)
+
+
+def _reading(spec, kpi_id: str, expr: str):
+    """A copy of the default spec's KPI ``kpi_id`` whose source is the expression ``expr`` by instance."""
+    source = ExpressionSource(kind="expression", by=["instance"], expr=expr)
+    return spec.kpi("cpu_utilization").model_copy(update={"id": kpi_id, "source": source})
+
+
+@pytest.mark.parametrize("extra, expected", [
+    pytest.param([], ["instance_node_exporter", "instance_blackbox_exporter"],
+                 id="Nodes and probed endpoints are two filters."),
+    pytest.param([("bridge", "max by (instance) (node_load1) * on (instance) max by (instance) (probe_success)")],
+                 ["instance"], id="A KPI reading both exporters joins them into one filter."),
+    pytest.param([("custom", "max by (instance) (my_app_queue_depth)")],
+                 ["instance_node_exporter", "instance_blackbox_exporter", "instance_other"],
+                 id="Sources no declared exporter matches share one filter of their own."),
+])
+def test_filters_split_a_label_by_the_exporters_its_kpis_read(spec, extra, expected):
+    kpis = [spec.kpi("cpu_utilization"), spec.kpi("network_latency"), *(_reading(spec, i, e) for i, e in extra)]
+    filters = plan_filters(spec, kpis, ["instance"], "30s")
+    assert [f.name for f in filters] == expected
+    assert sorted(k for f in filters for k in f.kpis) == sorted(k.id for k in kpis), "every KPI in one filter"
+    assert variables(filters, kpis[0]) == {"instance": expected[0]}
