@@ -184,19 +184,27 @@ def _scale_bottlenecks(spec: Spec, panel: AudiencePanel, kpis: list[Kpi], plan: 
     """Bars of value / baseline (1× = usual), each coloured by its own KPI's baseline alerts.
 
     One panel-wide limit would paint p95 (critical above 1.2×) and p99 (warning above 2×)
-    alike, so every KPI gets a threshold override matching the series its ``kpi`` label
-    starts the name of; the bar ends leave room above the largest factor.
+    alike, so every KPI gets a threshold override; the bars end with room above the
+    largest factor.
     """
     decimals = resolution(plan.unit, panel.decimals)
-    factors = {k.id: _baseline_factors(spec, k) for k in kpis}
-    factors = {kpi: found for kpi, found in factors.items() if found}
+    factors = {k.id: found for k in kpis if (found := _baseline_factors(spec, k))}
     if panel.target is None:
         plan.steps = threshold_steps(AS_USUAL, [], decimals)
     plan.range = (0, BOTTLENECK_HEADROOM * max(f for found in factors.values() for _, f in found))
-    plan.overrides += [
-        FieldOverride(f"^{kpi}(\\s|$)", regex=True, steps=tuple(threshold_steps(
-            AS_USUAL, [(severity, Comparison(op=">", value=factor)) for severity, factor in found], decimals)))
-        for kpi, found in factors.items()]
+    plan.overrides += [FieldOverride(_kpi_series(kpi), regex=True, steps=tuple(_factor_steps(found, decimals)))
+                       for kpi, found in factors.items()]
+
+
+def _kpi_series(kpi_id: str) -> str:
+    """A regex for the display names of one KPI's series: the recipe's legend starts with ``{{kpi}}``."""
+    return f"^{kpi_id}(\\s|$)"
+
+
+def _factor_steps(factors: list[tuple[str, float]], decimals: int | None) -> list[Step]:
+    """Green up to 1×, yellow above, each baseline alert's colour past its factor."""
+    return threshold_steps(AS_USUAL, [(severity, Comparison(op=">", value=factor)) for severity, factor in factors],
+                           decimals)
 
 
 def _baseline_factors(spec: Spec, kpi: Kpi) -> list[tuple[str, float]]:
