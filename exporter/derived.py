@@ -2,8 +2,10 @@
 
 For an optimization applied at T with window W, the target and cost queries are averaged
 over the W before T (`avg_over_time((q)[W:step])` at T-1s) and over the time after T, up
-to W (at min(now, T+W)). Improvement ratio = relative change in the good direction;
-realized hourly savings = cost before - cost after (both currency per hour).
+to W (at min(now, T+W)). Both target averages are published (before/after gauges, in the
+target query's unit) so a dashboard can show the values, not only their relative change.
+Improvement ratio = relative change in the good direction; realized hourly savings =
+cost before - cost after (both currency per hour).
 
 Queries run on a background thread every refresh interval, with timeouts; results are
 cached, so a scrape never waits on Prometheus. A failed query increments
@@ -22,6 +24,18 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 log = logging.getLogger("exporter.derived")
 MIN_AFTER_SECONDS = 60
+MEASURED = {
+    "ratio": ("kiro_optimization_improvement_ratio",
+              "Relative improvement of the target query (0.2 = 20% better)."),
+    "realized": ("kiro_optimization_realized_hourly_savings",
+                 "Cost per hour before minus after the optimization."),
+    "before": ("kiro_optimization_target_before",
+               "Target query averaged over the window before the optimization (its own unit)."),
+    "after": ("kiro_optimization_target_after",
+              "Target query averaged since the optimization, up to the window (its own unit)."),
+}
+"""Result key -> (gauge name, help) of the measured families, all labelled ``id``, ``strategy``.
+A gauge appears for an optimization once its first measurement succeeded."""
 
 
 class QueryError(Exception):
@@ -100,6 +114,7 @@ class Derived:
                 continue
             before, after = ba
             if kind == "target":
+                res["before"], res["after"] = before, after
                 if before != 0:
                     change = (before - after) / abs(before)
                     res["ratio"] = change if opt["better"] == "lower" else -change
@@ -145,12 +160,8 @@ class Derived:
         return list(self._families(opts, results, errors))
 
     def _families(self, opts, results, errors):
-        ratio = GaugeMetricFamily("kiro_optimization_improvement_ratio",
-                                  "Relative improvement of the target query (0.2 = 20% better).",
-                                  labels=("id", "strategy"))
-        real = GaugeMetricFamily("kiro_optimization_realized_hourly_savings",
-                                 "Cost per hour before minus after the optimization.",
-                                 labels=("id", "strategy"))
+        measured = {key: GaugeMetricFamily(name, help_, labels=("id", "strategy"))
+                    for key, (name, help_) in MEASURED.items()}
         est = GaugeMetricFamily("kiro_optimization_estimated_hourly_savings",
                                 "Hourly savings the optimization promised.",
                                 labels=("id", "strategy"))
@@ -159,10 +170,9 @@ class Derived:
                                   labels=("id", "query"))
         for oid, (strategy, estimate) in sorted(opts.items()):
             r = results.get(oid, {})
-            if "ratio" in r:
-                ratio.add_metric((oid, strategy), r["ratio"])
-            if "realized" in r:
-                real.add_metric((oid, strategy), r["realized"])
+            for key, family in measured.items():
+                if key in r:
+                    family.add_metric((oid, strategy), r[key])
             if estimate is not None:
                 est.add_metric((oid, strategy), estimate)
         for k, v in sorted(errors.items()):
@@ -170,4 +180,4 @@ class Derived:
         last = GaugeMetricFamily("kiro_exporter_derived_last_refresh_timestamp_seconds",
                                  "When derived KPIs were last refreshed (Unix seconds).")
         last.add_metric((), self.last_refresh)
-        return [ratio, real, est, err, last]
+        return [*measured.values(), est, err, last]

@@ -17,7 +17,7 @@ UNIT_SUFFIX = {
     "seconds": "s", "milliseconds": " ms", "percent": " %", "ratio": "", "bytes": "B",
     "megabits_per_second": " Mbit/s", "requests_per_second": " req/s", "operations_per_second": " ops/s",
     "per_hour": "/h", "per_day": "/d", "count": "", "cores": " cores", "currency_per_hour": "/h",
-    "currency_per_month": "/month", "currency_per_gb_month": "/GiB-month", "score": "",
+    "currency_per_month": "/month", "currency_per_gb_month": "/GiB-month", "score": "", "times": "×",
 }
 VALUE = "{{ $value | humanize }}"
 PERCENT = "{{ $value | humanizePercentage }}"

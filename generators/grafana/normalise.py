@@ -78,10 +78,17 @@ def _panel(panel: dict) -> dict:
     defaults = _keep(field_config.get("defaults", {}), FIELD_KEYS)
     if "thresholds" in defaults:
         defaults["thresholds"] = _thresholds(field_config["defaults"]["thresholds"])
-    out["fieldConfig"] = {"defaults": defaults, "overrides": field_config.get("overrides", [])}
+    out["fieldConfig"] = {"defaults": defaults, "overrides": [_override(o) for o in field_config.get("overrides", [])]}
     options = {k: v for k, v in out.get("options", {}).items() if k not in LEGACY_OPTIONS}
     out["options"] = options
     return _order(out, PANEL_KEYS)
+
+
+def _override(override: dict) -> dict:
+    """Thresholds inside an override get the same ``null`` first step as the defaults' thresholds."""
+    properties = [dict(p, value=_thresholds(p["value"])) if p["id"] == "thresholds" else p
+                  for p in override["properties"]]
+    return {**override, "properties": properties}
 
 
 def _thresholds(thresholds: dict) -> dict:

@@ -12,7 +12,8 @@ from ..model import Spec, seconds
 
 ROOT_VARIABLE = "${PERFCYCLE_ROOT}"
 PROMETHEUS_URL = "http://127.0.0.1:9090"
-"""Where the provisioned datasource finds Prometheus; change it in the generated file's consumer, not here."""
+"""Where the provisioned datasource finds Prometheus. For another Prometheus change it here and
+regenerate (docs/dashboards.md): editing the generated file instead makes ``perfcycle check`` fail."""
 UPDATE_SECONDS = 30
 
 

@@ -30,11 +30,11 @@ def variable(name: str) -> str:
     return f"${name}"
 
 
-def filtered(series: str, labels: list[str]) -> str:
-    """``series{a=~"$a", b=~"$b"}``: each filter label the series keeps, matched by its variable."""
-    if not labels:
+def filtered(series: str, variables: dict[str, str]) -> str:
+    """``series{a=~"$a", b=~"$b_x"}``: each filtered label of the series matched by its variable."""
+    if not variables:
         return series
-    return series + "{" + ", ".join(f'{label}=~"{variable(label)}"' for label in labels) + "}"
+    return series + "{" + ", ".join(f'{label}=~"{variable(name)}"' for label, name in variables.items()) + "}"
 
 
 def legend(labels: list[str], fallback: str = "") -> str:
@@ -51,9 +51,10 @@ def value_series(kpi: Kpi, refresh: str) -> str:
     return naming.value_record(kpi)
 
 
-def kpi_queries(kpi: Kpi, panel: str, filters: list[str], refresh: str) -> list[Query]:
-    """The query of a KPI's panel: its value series, or its bucket record for a heatmap."""
-    kept = [label for label in kpi.source.by if label in filters]
+def kpi_queries(kpi: Kpi, panel: str, variables: dict[str, str], refresh: str) -> list[Query]:
+    """The query of a KPI's panel: its value series, or its bucket record for a heatmap,
+    filtered by ``variables`` (label -> the dashboard variable for this KPI's label)."""
+    kept = {label: variables[label] for label in kpi.source.by if label in variables}
     if panel == "heatmap" and kpi.source.kind == "quantile":
         buckets = filtered(naming.bucket_record(kpi), kept)
         return [Query(f"sum by (le) ({buckets})", "{{le}}", format="heatmap")]
@@ -87,7 +88,8 @@ def baseline_window(spec: Spec, kpi: Kpi) -> str | None:
 
 
 def bottlenecks(spec: Spec, kpis: list[Kpi], limit: int) -> Query | None:
-    """The ``limit`` KPI series furthest above their own baseline (value / baseline, 1 = normal)."""
+    """The ``limit`` KPI series furthest above their own baseline (value / baseline, 1 = normal),
+    worst first."""
     parts = []
     for kpi in kpis:
         window = baseline_window(spec, kpi)
@@ -96,7 +98,8 @@ def bottlenecks(spec: Spec, kpis: list[Kpi], limit: int) -> Query | None:
     if not parts:
         return None
     labels = _union_labels([k for k in kpis if baseline_window(spec, k)])
-    return Query(f"topk({limit}, {' or '.join(parts)})", legend([naming.KPI_LABEL, *labels]), instant=True)
+    return Query(f"sort_desc(topk({limit}, {' or '.join(parts)}))", legend([naming.KPI_LABEL, *labels]),
+                 instant=True)
 
 
 def below_target_band(kpis: list[Kpi], limit: int) -> Query | None:
@@ -119,12 +122,6 @@ def firing_alerts(kpis: list[Kpi]) -> Query:
 def alert_annotation(kpis: list[Kpi]) -> str:
     """The annotation query overlaying this dashboard's firing alerts on every time series."""
     return f'{naming.ALERTS}{{alertstate="firing", {_kpi_matcher(kpis)}}}'
-
-
-def label_values(kpis: list[Kpi], label: str, refresh: str) -> str:
-    """Grafana's ``label_values`` over every series the panels read that keeps ``label``."""
-    records = sorted({value_series(k, refresh) for k in kpis if label in k.source.by})
-    return f'label_values({{__name__=~"{"|".join(records)}"}}, {label})'
 
 
 def _union_labels(kpis: list[Kpi]) -> list[str]:

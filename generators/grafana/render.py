@@ -12,9 +12,10 @@ from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
 from .. import naming
+from .filters import Filter
 from .normalise import normalise
-from .plan import DashboardPlan, Link, PanelPlan, RowPlan
-from .style import grafana_unit
+from .plan import DashboardPlan, FieldOverride, Link, PanelPlan, RowPlan, column_names
+from .style import Step, grafana_unit
 
 SCHEMA_VERSION = 42
 """Grafana 12.3's dashboard schema version (the JSON schema the tests validate against)."""
@@ -35,7 +36,7 @@ def render(plan: DashboardPlan) -> dict:
         editable=False, graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR, refresh=plan.refresh,
         time=g.Time(f"now-{plan.time_from}", "now"), timezone="utc",
         timePicker=g.TimePicker(refreshIntervals=_intervals(plan.refresh), timeOptions=[]),
-        templating=g.Templating([_datasource_variable(), *(_filter(n, q) for n, q in plan.filters.items())]),
+        templating=g.Templating([_datasource_variable(), *(_filter(f) for f in plan.filters)]),
         annotations=g.Annotations(_annotations(plan)),
         links=[_link(link, icon="dashboard", keep_time=True) for link in plan.links],
         panels=panels, schemaVersion=SCHEMA_VERSION)
@@ -51,9 +52,9 @@ def _datasource_variable() -> g.Template:
                       type="datasource", regex="", refresh=g.REFRESH_ON_DASHBOARD_LOAD)
 
 
-def _filter(label: str, query: str) -> g.Template:
-    return g.Template(name=label, label=label, query=query, dataSource=DATASOURCE, default="$__all",
-                      includeAll=True, multi=True, allValue=".*", regex="",
+def _filter(variable: Filter) -> g.Template:
+    return g.Template(name=variable.name, label=variable.title, query=variable.query, dataSource=DATASOURCE,
+                      default="$__all", includeAll=True, multi=True, allValue=".*", regex="",
                       refresh=g.REFRESH_ON_TIME_RANGE_CHANGE, sort=g.SORT_ALPHA_ASC)
 
 
@@ -80,9 +81,14 @@ def _row(row: RowPlan) -> g.RowPanel:
 
 
 def _targets(panel: PanelPlan) -> list[g.Target]:
-    return [g.Target(expr=q.expr, legendFormat=q.legend, refId=chr(ord("A") + i), instant=q.instant,
+    return [g.Target(expr=q.expr, legendFormat=q.legend, refId=_ref_id(i), instant=q.instant,
                      format=q.format, datasource=DATASOURCE)
             for i, q in enumerate(panel.queries)]
+
+
+def _ref_id(index: int) -> str:
+    """A, B, C…: the refId of the index-th query, which also names its table column ``Value #A``."""
+    return chr(ord("A") + index)
 
 
 def _common(panel: PanelPlan) -> dict:
@@ -90,13 +96,29 @@ def _common(panel: PanelPlan) -> dict:
     return dict(title=panel.title, description=panel.description, id=panel.id, dataSource=DATASOURCE,
                 gridPos=g.GridPos(h=h, w=w, x=x, y=y), targets=_targets(panel),
                 links=[_link(link, icon="doc", new_tab=True) for link in panel.links],
-                thresholds=[{"color": s.colour, "value": s.value} for s in panel.steps])
+                thresholds=_steps(panel.steps))
+
+
+def _steps(steps: list[Step] | tuple[Step, ...]) -> list[dict]:
+    return [{"color": s.colour, "value": s.value} for s in steps]
 
 
 def _range(panel: PanelPlan) -> dict:
-    """Fixed gauge ends for percentages and 1-5 survey scores, so 80 % always looks like 80 %."""
-    return {"percent": {"min": 0, "max": 100}, "ratio": {"min": 0, "max": 1},
-            "score": {"min": 0, "max": 5}}.get(panel.unit, {})
+    if panel.range is None:
+        return {}
+    low, high = panel.range
+    return {"min": low, "max": high}
+
+
+def _override(override: FieldOverride) -> dict:
+    """One ``fieldConfig.overrides`` entry: a column by name or series by regex, with its own unit/thresholds."""
+    properties = []
+    if override.unit:
+        properties.append({"id": "unit", "value": grafana_unit(override.unit)})
+    if override.steps:
+        properties.append({"id": "thresholds", "value": {"mode": "absolute", "steps": _steps(override.steps)}})
+    return {"matcher": {"id": "byRegexp" if override.regex else "byName", "options": override.match},
+            "properties": properties}
 
 
 def _field_defaults(panel: PanelPlan, **extra) -> dict:
@@ -106,6 +128,17 @@ def _field_defaults(panel: PanelPlan, **extra) -> dict:
 
 
 def _panel(panel: PanelPlan) -> g.Panel:
+    """The typed panel, with the plan's field overrides set the same way for every type
+    (grafanalib has no ``overrides`` on gauges and bar gauges, but all panels take ``extraJson``)."""
+    built = _typed_panel(panel)
+    if panel.overrides:
+        extra = built.extraJson or {}
+        extra.setdefault("fieldConfig", {})["overrides"] = [_override(o) for o in panel.overrides]
+        built.extraJson = extra
+    return built
+
+
+def _typed_panel(panel: PanelPlan) -> g.Panel:
     unit = grafana_unit(panel.unit)
     common = _common(panel)
     if panel.type == "stat":
@@ -135,10 +168,11 @@ def _panel(panel: PanelPlan) -> g.Panel:
 
 def _table_transformations(panel: PanelPlan) -> list[dict]:
     """One row per series: merge the queries, hide time and series name, name value columns by legend."""
-    if len(panel.queries) == 1:
-        rename = {"Value": panel.title}
+    names = column_names(panel)
+    if len(names) == 1:
+        rename = {"Value": names[0]}
     else:
-        rename = {f"Value #{chr(ord('A') + i)}": q.legend or q.expr for i, q in enumerate(panel.queries)}
+        rename = {f"Value #{_ref_id(i)}": name for i, name in enumerate(names)}
     return [{"id": "merge", "options": {}},
             {"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True},
                                           "renameByName": rename}}]

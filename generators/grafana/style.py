@@ -3,6 +3,7 @@
 Threshold colours come from the spec alone: green where the target is met, yellow outside
 the target with no alert, and the colour of the most severe static alert (``when``) that
 fires in a range. Baseline, change and forecast alerts have no fixed value to draw.
+Colours darken with severity (``COLOUR_RAMP``), so a worse range never looks calmer.
 """
 from __future__ import annotations
 
@@ -27,15 +28,23 @@ GRAFANA_UNITS = {
     "currency_per_month": "currencyUSD",
     "currency_per_gb_month": "currencyUSD",
     "score": "none",
+    "times": "suffix:×",
 }
 """Spec unit -> Grafana unit id. Rates per hour/day and cores have no built-in id, so they use
 Grafana's documented ``suffix:`` custom units; currencies assume OpenCost's default (USD)."""
 
+UNIT_RANGES = {"percent": (0, 100), "ratio": (0, 1), "score": (0, 5)}
+"""Fixed gauge ends for percentages and 1-5 survey scores, so 80 % always looks like 80 %."""
+
 WHOLE_UNITS = {"count"}
 """Units counted in whole numbers: their threshold boundaries move up by 1, not by 0.001."""
 
-SEVERITY_COLOURS = {"critical": "red", "warning": "orange", "info": "blue"}
+SEVERITY_COLOURS = {"critical": "red", "warning": "orange", "info": "light-orange"}
+"""Alert severity -> Grafana colour, most severe first; a severity not listed counts as critical."""
 TARGET_MET, TARGET_MISSED, NEUTRAL = "green", "yellow", "green"
+COLOUR_RAMP = (TARGET_MET, TARGET_MISSED, *reversed(SEVERITY_COLOURS.values()))
+"""Calm to alarming: target met, target missed with no alert, then info, warning, critical.
+An info alert is worth more attention than a missed target, so it is never a calm blue."""
 
 PANEL_SIZES = {
     "stat": (4, 5),
@@ -60,6 +69,10 @@ def grafana_unit(unit: str | None) -> str:
     return GRAFANA_UNITS[unit] if unit else "none"
 
 
+def value_range(unit: str | None) -> tuple[float, float] | None:
+    return UNIT_RANGES.get(unit) if unit else None
+
+
 def resolution(unit: str | None, decimals: int | None) -> int | None:
     """Decimals that tell two displayed values apart: the KPI's own, or 0 for whole counts."""
     if decimals is not None:
@@ -78,13 +91,11 @@ def threshold_steps(target: Target | None, alerts: list[tuple[str, Comparison]],
     bounds = _boundaries(target, alerts)
     if not bounds:
         return [Step(None, NEUTRAL)]
-    severities = list(SEVERITY_COLOURS)
 
     def colour(x: float) -> str:
         firing = [sev for sev, cond in alerts if cond.holds(x)]
         if firing:
-            return SEVERITY_COLOURS.get(min(firing, key=lambda s: severities.index(s)
-                                            if s in severities else len(severities)), "red")
+            return severity_colour(min(firing, key=_severity_rank))
         if target is None:
             return NEUTRAL
         return TARGET_MET if target.met_by(x) else TARGET_MISSED
@@ -101,6 +112,16 @@ def threshold_steps(target: Target | None, alerts: list[tuple[str, Comparison]],
         if wanted != steps[-1].colour:
             steps.append(Step(value, wanted))
     return steps
+
+
+def severity_colour(severity: str) -> str:
+    return SEVERITY_COLOURS.get(severity, SEVERITY_COLOURS["critical"])
+
+
+def _severity_rank(severity: str) -> int:
+    """0 for the most severe; an unknown severity ranks (and is coloured) as critical."""
+    order = list(SEVERITY_COLOURS)
+    return order.index(severity) if severity in order else 0
 
 
 def _boundaries(target: Target | None, alerts: list[tuple[str, Comparison]]) -> set[float]:

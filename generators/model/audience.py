@@ -15,6 +15,8 @@ class PanelQuery(Frozen):
     expr: str
     legend: str = ""
     """Grafana legend format, e.g. ``{{id}} ({{strategy}})``; also the table column name."""
+    unit: Unit | None = None
+    """Unit of this table column, when it differs from the panel's (currency next to percent)."""
 
 
 class AudiencePanel(Frozen):
@@ -47,6 +49,8 @@ class AudiencePanel(Frozen):
     def _queries_only_for_query(self) -> "AudiencePanel":
         if (self.show == "query") != bool(self.queries):
             raise ValueError('"queries" is needed by show: query and only by it')
+        if self.panel != "table" and any(q.unit for q in self.queries):
+            raise ValueError('a query\'s "unit" is a table column\'s: use the panel\'s "unit" here')
         return self
 
 

@@ -16,7 +16,7 @@ Severity = Identifier
 Unit = Literal[
     "seconds", "milliseconds", "percent", "ratio", "bytes", "megabits_per_second",
     "requests_per_second", "operations_per_second", "per_hour", "per_day", "count",
-    "cores", "currency_per_hour", "currency_per_month", "currency_per_gb_month", "score",
+    "cores", "currency_per_hour", "currency_per_month", "currency_per_gb_month", "score", "times",
 ]
 
 

@@ -5,22 +5,26 @@ The rules and alerts come from their builders (``generators.build.recording_rule
 """
 from __future__ import annotations
 
+import copy
 import fnmatch
 import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from exporter import catalog
 from generators import naming
 from generators.build import alerts as alerts_builder
 from generators.build import recording_rules as recording_rules_builder
 
 from .conftest import leaf_panels, panels
-from .promql_names import metric_names
+from generators.promql_names import metric_names
 from .test_promql import LABEL_VALUES
 
 PROMETHEUS_BUILT_IN = {naming.ALERTS, "ALERTS_FOR_STATE"}
 """Series Prometheus itself produces from its alerting rules."""
+OUR_EXPORTER = "perfcycle_exporter"
+"""The spec's ``exporters`` entry for perfcycle-exporter (see ``_producers``)."""
 
 
 def _rules(documents: dict) -> list[dict]:
@@ -65,20 +69,52 @@ def test_every_alert_carries_the_kpi_label_the_annotations_filter_by(spec):
         assert rule.get("labels", {}).get(naming.KPI_LABEL) in kpi_ids, rule["alert"]
 
 
-def test_every_metric_a_dashboard_queries_has_a_producer(boards, spec):
+def _producers(spec) -> tuple[set[str], list[str]]:
+    """Exact series names with a producer, and the globs of the external exporters the spec declares.
+
+    perfcycle-exporter's own globs (``kiro_*``) would accept any typo, so its entry is replaced
+    by the series the exporter really publishes (``exporter.catalog``, read from its collectors).
+    """
+    assert OUR_EXPORTER in spec.exporters, f"the spec declares no {OUR_EXPORTER}"
     recorded = {rule["record"] for rule in _rules(recording_rules_builder.build(spec)) if "record" in rule}
-    patterns = [m for exporter in spec.exporters.values() for m in exporter.metrics]
-    orphans = set()
-    for audience, board in boards.items():
-        exprs = [t["expr"] for p in leaf_panels(board) for t in p["targets"]]
-        exprs += [a["expr"] for a in board["annotations"]["list"] if "expr" in a]
-        exprs += [LABEL_VALUES.match(v["query"]).group(1) for v in board["templating"]["list"] if v["type"] == "query"]
-        for name in set().union(*map(metric_names, exprs)):
-            if name in recorded or name in PROMETHEUS_BUILT_IN:
-                continue
-            if not any(fnmatch.fnmatchcase(name, p) for p in patterns):
-                orphans.add(f"{audience}: {name}")
+    patterns = [glob for key, exporter in spec.exporters.items() if key != OUR_EXPORTER
+                for glob in exporter.metrics]
+    return recorded | PROMETHEUS_BUILT_IN | catalog.series_names(), patterns
+
+
+def _queried_names(board: dict) -> set[str]:
+    """Every metric a dashboard reads: panel targets, annotations and filter variables."""
+    exprs = [t["expr"] for p in leaf_panels(board) for t in p["targets"]]
+    exprs += [a["expr"] for a in board["annotations"]["list"] if "expr" in a]
+    exprs += [LABEL_VALUES.match(v["query"]).group(1) for v in board["templating"]["list"] if v["type"] == "query"]
+    return set().union(*map(metric_names, exprs))
+
+
+def _orphans(boards: dict, spec) -> set[str]:
+    exact, patterns = _producers(spec)
+    return {f"{audience}: {name}" for audience, board in boards.items() for name in _queried_names(board)
+            if name not in exact and not any(fnmatch.fnmatchcase(name, p) for p in patterns)}
+
+
+def test_every_metric_a_dashboard_queries_has_a_producer(boards, spec):
+    orphans = _orphans(boards, spec)
     assert not orphans, "queried but produced by no rule or exporter:\n" + "\n".join(sorted(orphans))
+
+
+@pytest.mark.parametrize("expr, orphan", [
+    pytest.param("100 * kiro_optimization_improvement_ratio_TYPO", True,
+                 id="A typo in one of our exporter's names is caught, though kiro_* would match it."),
+    pytest.param("kiro_hook_executions", True, id="A counter's bare family name is no series: its samples end in _total."),
+    pytest.param("kiro_optimization_target_before - kiro_optimization_target_after", False,
+                 id="The exporter's real series pass."),
+    pytest.param("rate(kiro_hook_execution_duration_seconds_bucket[5m])", False,
+                 id="Histogram series pass with their suffixes."),
+    pytest.param("node_load1", False, id="External exporters keep the spec's globs."),
+])
+def test_the_producer_check_tells_real_exporter_series_from_typos(boards, spec, expr, orphan):
+    board = copy.deepcopy(boards["performance_engineering"])
+    board["panels"].append({"type": "stat", "title": "probe", "targets": [{"expr": expr, "refId": "A"}]})
+    assert bool(_orphans({"probe": board}, spec)) == orphan
 
 
 def test_panels_read_recorded_series_not_raw_sources(boards, spec):

@@ -1,6 +1,15 @@
-"""Every generated dashboard validates against Grafana's own dashboard JSON schema (Grafana 12.3)."""
+"""Every generated dashboard validates against Grafana's own dashboard JSON schema (Grafana 12.3).
+
+One known defect of the published schema is corrected, and only that one: Grafana's model
+types a field override's ``value`` and a matcher's ``options`` as *any* (``value?: _`` in
+``dashboard_kind.cue``; ``Value any`` / ``options?: any`` in grafana-foundation-sdk's Go and
+TypeScript types), but the JSON Schema export writes *any* as an open object. That rejects
+what Grafana itself saves for every unit override (``{"id": "unit", "value": "percent"}``)
+and name matcher (``{"id": "byName", "options": "Before"}``).
+"""
 from __future__ import annotations
 
+import copy
 import json
 
 import jsonschema
@@ -12,10 +21,42 @@ from .conftest import SCHEMA, rendered
 from .test_golden import GOLDEN
 
 
+ANY_TYPED = [("DynamicConfigValue", "value"), ("MatcherConfig", "options")]
+"""(definition, property) pairs Grafana types as *any* and the schema export as an object."""
+UNIT_OVERRIDE = {"matcher": {"id": "byName", "options": "Before"}, "properties": [{"id": "unit", "value": "percent"}]}
+
+
+def published_schema() -> dict:
+    return json.loads(SCHEMA.read_text())
+
+
+def corrected(schema: dict) -> dict:
+    """The schema with the *any*-typed properties accepting any JSON value, everything else unchanged."""
+    fixed = copy.deepcopy(schema)
+    for definition, prop in ANY_TYPED:
+        description = fixed["definitions"][definition]["properties"][prop].get("description", "")
+        fixed["definitions"][definition]["properties"][prop] = {"description": description}
+    return fixed
+
+
+def _override_validator(schema: dict) -> jsonschema.Draft7Validator:
+    definitions = schema["definitions"]
+    overrides = definitions["FieldConfigSource"]["properties"]["overrides"]["items"]
+    return jsonschema.Draft7Validator({**overrides, "definitions": definitions})
+
+
 @pytest.fixture(scope="session")
 def validator():
-    schema = json.loads(SCHEMA.read_text())
-    return jsonschema.Draft7Validator(schema)
+    return jsonschema.Draft7Validator(corrected(published_schema()))
+
+
+def test_the_schema_correction_accepts_grafanas_own_override_shape_and_nothing_more():
+    published, fixed = _override_validator(published_schema()), _override_validator(corrected(published_schema()))
+    assert not published.is_valid(UNIT_OVERRIDE), "the published schema accepts it now: drop the correction"
+    assert fixed.is_valid(UNIT_OVERRIDE)
+    assert not fixed.is_valid({**UNIT_OVERRIDE, "extra": 1})
+    assert not fixed.is_valid({"matcher": {"options": "Before"}, "properties": []}), "a matcher still needs its id"
+    assert not fixed.is_valid({**UNIT_OVERRIDE, "properties": [{"value": "percent"}]}), "a property still needs its id"
 
 
 def strip_export_keys(document: dict) -> dict:

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import pytest
 
 from generators import naming
 from generators.model import seconds
+from generators.grafana.queries import value_series
+from generators.promql_names import metric_names
 
 from .conftest import leaf_panels, panels
 from .grafana_units import is_grafana_unit
@@ -99,27 +102,68 @@ def test_identity_is_stable_and_the_schema_version_current(boards, spec, audienc
     assert naming.DASHBOARD_TAG in board["tags"]
 
 
+FILTER_QUERY = re.compile(r"^label_values\((.*), (\w+)\)$")
+
+
+def _filters(board: dict) -> dict[str, tuple[str, set[str]]]:
+    """Filter variable name -> (the label it matches, the series its values come from)."""
+    found = {}
+    for variable in board["templating"]["list"]:
+        if variable["name"] != naming.DATASOURCE_VARIABLE:
+            selector, label = FILTER_QUERY.match(variable["query"]).groups()
+            found[variable["name"]] = (label, metric_names(selector))
+    return found
+
+
 @pytest.mark.parametrize("audience", AUDIENCES)
 def test_the_datasource_variable_is_prometheus_and_filters_query_it(boards, audience):
     variables = {v["name"]: v for v in boards[audience]["templating"]["list"]}
     source = variables.pop(naming.DATASOURCE_VARIABLE)
     assert source["type"] == "datasource" and source["query"] == "prometheus"
     exprs = " ".join(t["expr"] for p in leaf_panels(boards[audience]) for t in p["targets"])
-    for name, variable in variables.items():
+    for name, (label, _) in _filters(boards[audience]).items():
+        variable = variables[name]
         assert variable["type"] == "query" and variable["datasource"] == DATASOURCE, name
-        assert variable["query"].startswith("label_values(") and variable["multi"], name
-        assert f'{name}=~"${name}"' in exprs, f"filter {name} is used by no panel"
+        assert variable["multi"], name
+        assert f'{label}=~"${name}"' in exprs, f"filter {name} is used by no panel"
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_each_filter_lists_values_of_exactly_the_series_it_filters(boards, spec, audience):
+    """Picking a value never blanks a panel whose series cannot have it, and every value filters a panel."""
+    board, refresh = boards[audience], spec.audiences[audience].refresh
+    by_id = {naming.panel_id(k, audience): k for k in spec.kpis if audience in k.audiences}
+    for name, (_, listed) in _filters(board).items():
+        using = [by_id[p["id"]] for p in leaf_panels(board) if any(f'=~"${name}"' in t["expr"] for t in p["targets"])]
+        assert {value_series(k, refresh) for k in using} == listed, name
 
 
 @pytest.mark.parametrize("audience, expected", [
+    pytest.param("executive", {"service"}, id="Executives see per-service panels, so filter services."),
     pytest.param("operational", {"service", "instance", "hook", "server"}, id="Operators filter services."),
     pytest.param("kiro_hooks", {"hook", "trigger", "source"}, id="Hooks filter by hook."),
     pytest.param("kiro_mcp", {"server", "mcp_method_name"}, id="MCP filters by server."),
     pytest.param("finops", {"namespace"}, id="FinOps filters namespaces."),
 ])
 def test_filters_are_the_labels_the_kpis_keep(boards, audience, expected):
-    names = {v["name"] for v in boards[audience]["templating"]["list"]} - {naming.DATASOURCE_VARIABLE}
-    assert names == expected
+    assert {label for label, _ in _filters(boards[audience]).values()} == expected
+
+
+@pytest.mark.parametrize("audience, label, variables", [
+    pytest.param("performance_engineering", "server", {"server_coredns", "server_perfcycle_exporter"},
+                 id="DNS servers and MCP servers are two filters."),
+    pytest.param("performance_engineering", "instance",
+                 {"instance_node_exporter", "instance_postgres_exporter", "instance_blackbox_exporter"},
+                 id="Nodes, database pool hosts and probed TLS/ICMP endpoints are three filters."),
+    pytest.param("operational", "instance", {"instance_node_exporter", "instance_blackbox_exporter"},
+                 id="Operators pick nodes apart from probed endpoints."),
+    pytest.param("performance_engineering", "namespace", {"namespace"},
+                 id="Kubernetes namespaces are one filter whichever exporter reports them."),
+    pytest.param("kiro_mcp", "server", {"server"}, id="One exporter's label stays one filter named as the label."),
+])
+def test_a_label_meaning_different_things_per_exporter_gets_one_filter_per_exporter(boards, audience, label,
+                                                                                    variables):
+    assert {name for name, (lbl, _) in _filters(boards[audience]).items() if lbl == label} == variables
 
 
 @pytest.mark.parametrize("audience", AUDIENCES)
@@ -186,3 +230,47 @@ def test_default_spec_thresholds_follow_targets_and_alerts(boards, spec, audienc
     panel = next(p for p in panels(boards[audience]) if p["id"] == panel_id)
     got = [(s["value"], s["color"]) for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
     assert got == steps
+
+
+def _summary(boards, audience: str, panel: str) -> dict:
+    panel_id = naming.panel_id(naming.summary_panel_key(panel), audience)
+    return next(p for p in panels(boards[audience]) if p["id"] == panel_id)
+
+
+def _overrides(panel: dict) -> dict[str, dict]:
+    """Matcher options -> {property id: value} of a panel's field overrides."""
+    return {o["matcher"]["options"]: {p["id"]: p["value"] for p in o["properties"]}
+            for o in panel["fieldConfig"]["overrides"]}
+
+
+def _steps(thresholds: dict) -> list[tuple]:
+    return [(s["value"], s["color"]) for s in thresholds["steps"]]
+
+
+def test_bottleneck_bars_show_times_baseline_coloured_by_each_kpis_own_alert_factors(boards, spec):
+    panel = _summary(boards, "performance_engineering", "bottlenecks")
+    defaults = panel["fieldConfig"]["defaults"]
+    assert (defaults["unit"], defaults["min"], defaults["max"]) == ("suffix:×", 0, 3.0), "1× is usual; room above 2×"
+    assert _steps(defaults["thresholds"]) == [(None, "green"), (1.01, "yellow")]
+    by_kpi = _overrides(panel)
+    assert _steps(by_kpi[r"^response_time_p95(\s|$)"]["thresholds"]) == [
+        (None, "green"), (1.01, "yellow"), (1.21, "red")], "p95: critical above 1.2× (and warning at 1.5×)"
+    assert _steps(by_kpi[r"^response_time_p99(\s|$)"]["thresholds"]) == [
+        (None, "green"), (1.01, "yellow"), (2.01, "orange")], "p99: warning above 2×, not p95's 1.5×"
+    assert panel["targets"][0]["expr"].startswith("sort_desc(topk(10, ")
+
+
+@pytest.mark.parametrize("audience, panel, units", [
+    pytest.param("performance_engineering", "experiments",
+                 {"Before": None, "After": None, "Improvement": "percent",
+                  "Realized savings / month": "currencyUSD", "Promised savings / month": "currencyUSD"},
+                 id="Experiments: before/after in the target's unit, improvement in %, savings in currency."),
+    pytest.param("finops", "savings", {"Realized / month": "currencyUSD", "Promised / month": "currencyUSD"},
+                 id="FinOps savings: both columns in currency."),
+])
+def test_optimization_tables_give_each_column_its_unit(boards, spec, audience, panel, units):
+    table = _summary(boards, audience, panel)
+    columns = table["transformations"][1]["options"]["renameByName"]
+    assert list(columns.values()) == list(units)
+    overrides = _overrides(table)
+    assert {name: overrides.get(name, {}).get("unit") for name in units} == units

@@ -5,10 +5,12 @@ import pytest
 from pydantic import ValidationError
 
 from generators import naming
+from generators.grafana.filters import plan_filters, variables
 from generators.grafana.layout import GRID_COLUMNS, place
 from generators.grafana.plan import PanelPlan, RowPlan
-from generators.grafana.style import GRAFANA_UNITS, PANEL_SIZES, Step, threshold_steps
-from generators.model import AudiencePanel, Comparison, Target
+from generators.grafana.style import (COLOUR_RAMP, GRAFANA_UNITS, PANEL_SIZES, SEVERITY_COLOURS, Step,
+                                      threshold_steps)
+from generators.model import AudiencePanel, Comparison, ExpressionSource, Target
 from generators.model.base import parse_comparison, parse_target
 from generators.model.kpi import Unit
 
@@ -41,10 +43,21 @@ def when(text: str) -> Comparison:
                  id="The most severe firing alert wins its range."),
     pytest.param(None, [("warning", "> 85")], None, [Step(None, "green"), Step(85.001, "orange")],
                  id="Without a target, everything below the alert is green."),
+    pytest.param("< 10", [("info", "> 20"), ("warning", "> 40")], None,
+                 [Step(None, "green"), Step(10, "yellow"), Step(20.001, "light-orange"), Step(40.001, "orange")],
+                 id="An info alert is light orange: above the missed target's yellow, below warning's orange."),
+    pytest.param(None, [("page", "> 5"), ("warning", "> 3")], None,
+                 [Step(None, "green"), Step(3.001, "orange"), Step(5.001, "red")],
+                 id="A severity with no colour of its own is coloured as critical."),
 ])
 def test_threshold_steps_colour_target_and_alert_ranges(tgt, alerts, decimals, expected):
     got = threshold_steps(target(tgt) if tgt else None, [(s, when(c)) for s, c in alerts], decimals)
     assert got == expected
+
+
+def test_colours_darken_with_severity_from_target_met_to_critical():
+    assert COLOUR_RAMP == ("green", "yellow", "light-orange", "orange", "red")
+    assert [SEVERITY_COLOURS[s] for s in ("info", "warning", "critical")] == list(COLOUR_RAMP[2:])
 
 
 @pytest.mark.parametrize("unit", list(Unit.__args__))
@@ -102,6 +115,11 @@ def test_adding_a_kpi_keeps_every_other_panel_id(spec):
                  id="Queries on a recipe panel fail: they would be ignored."),
     pytest.param({"id": "h", "title": "H", "show": "nonsense"}, False, id="An unknown recipe fails."),
     pytest.param({"id": "b", "title": "B", "show": "bottlenecks", "limit": 0}, False, id="A top-0 list fails."),
+    pytest.param({"id": "t", "title": "T", "show": "query", "panel": "table",
+                  "queries": [{"expr": "up", "unit": "percent"}]}, True, id="A table column may have its own unit."),
+    pytest.param({"id": "t", "title": "T", "show": "query", "panel": "timeseries",
+                  "queries": [{"expr": "up", "unit": "percent"}]}, False,
+                 id="A query unit outside a table fails: it would be ignored."),
 ])
 def test_audience_panels_are_validated(data, ok):
     if ok:
@@ -109,3 +127,26 @@ def test_audience_panels_are_validated(data, ok):
     else:
         with pytest.raises(ValidationError):
             AudiencePanel.model_validate(data)
+
+
+def _reading(spec, kpi_id: str, expr: str):
+    """A copy of the default spec's KPI ``kpi_id`` whose source is the expression ``expr`` by instance."""
+    source = ExpressionSource(kind="expression", by=["instance"], expr=expr)
+    return spec.kpi("cpu_utilization").model_copy(update={"id": kpi_id, "source": source})
+
+
+@pytest.mark.parametrize("extra, expected", [
+    pytest.param([], ["instance_node_exporter", "instance_blackbox_exporter"],
+                 id="Nodes and probed endpoints are two filters."),
+    pytest.param([("bridge", "max by (instance) (node_load1) * on (instance) max by (instance) (probe_success)")],
+                 ["instance"], id="A KPI reading both exporters joins them into one filter."),
+    pytest.param([("custom", "max by (instance) (my_app_queue_depth)")],
+                 ["instance_node_exporter", "instance_blackbox_exporter", "instance_other"],
+                 id="Sources no declared exporter matches share one filter of their own."),
+])
+def test_filters_split_a_label_by_the_exporters_its_kpis_read(spec, extra, expected):
+    kpis = [spec.kpi("cpu_utilization"), spec.kpi("network_latency"), *(_reading(spec, i, e) for i, e in extra)]
+    filters = plan_filters(spec, kpis, ["instance"], "30s")
+    assert [f.name for f in filters] == expected
+    assert sorted(k for f in filters for k in f.kpis) == sorted(k.id for k in kpis), "every KPI in one filter"
+    assert variables(filters, kpis[0]) == {"instance": expected[0]}

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter import catalog
+from exporter.derived import MEASURED
+
 NDJSON = "application/x-ndjson"
 
 CONTRACT = {
@@ -47,6 +50,7 @@ CONTRACT = {
 }
 # published once Prometheus answers (see test_derived.py), or on a failed query
 DERIVED = {"kiro_optimization_improvement_ratio", "kiro_optimization_realized_hourly_savings",
+           "kiro_optimization_target_before", "kiro_optimization_target_after",
            "kiro_optimization_query_errors_total"}
 
 EVENTS = [
@@ -94,3 +98,23 @@ def test_every_contract_family_is_published_with_its_label_names(start_exporter,
                    mcp_protocol_version="2025-06-18") == 1
     assert p.value("kiro_mcp_reconnects_total", server="gh") == 1
     assert not DERIVED & set(CONTRACT)
+
+
+def test_every_measured_optimization_gauge_is_in_the_contract():
+    assert {name for name, _ in MEASURED.values()} <= DERIVED
+
+
+def test_the_catalog_lists_every_family_a_scrape_shows_and_their_series(start_exporter):
+    p = start_exporter()
+    assert p.post(EVENTS)[0] == 200
+    families = catalog.families()
+    # prometheus_client adds `<name>_created` timestamps for its own Histogram; no KPI reads them
+    scraped = {fam.name: fam.type for fam in text_string_to_metric_families(p.scrape())
+               if not fam.name.endswith("_created")}
+    assert scraped.items() <= families.items()
+    series = catalog.series_names()
+    assert DERIVED <= series
+    assert {"kiro_hook_execution_duration_seconds_bucket", "kiro_mcp_batch_size_count",
+            "kiro_hook_executions_total", "kiro_optimization_target_before"} <= series
+    assert "kiro_hook_executions" not in series, "a counter's samples end in _total"
+    assert "kiro_optimization_improvement_ratio_TYPO" not in series

@@ -56,6 +56,8 @@ def test_savings_are_derived_from_before_and_after_windows(start_exporter, prome
     assert p.value("kiro_optimization_realized_hourly_savings", **labels) == pytest.approx(4,
                                                                                            rel=0.02)
     assert p.value("kiro_optimization_estimated_hourly_savings", **labels) == 5
+    assert p.value("kiro_optimization_target_before", **labels) == pytest.approx(0.2, rel=0.02)
+    assert p.value("kiro_optimization_target_after", **labels) == pytest.approx(0.1, rel=0.02)
     # a query Prometheus rejects is an error metric, and the other query still works
     assert wait_for(lambda: p.value("kiro_optimization_query_errors_total", id="opt-bad",
                                     query="cost") >= 1)

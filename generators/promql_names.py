@@ -1,4 +1,7 @@
-"""Metric names a PromQL expression reads, by a small tokenizer (enough for generated queries).
+"""Metric names a PromQL expression reads, by a small tokenizer (enough for spec and generated queries).
+
+The dashboards use it to tell which exporter a KPI's source comes from (filter variables),
+the tests to check that every queried series has a producer.
 
 Strings, label matchers, durations and grouping clauses are removed first; what remains
 that looks like a name and is not a function call, keyword or number is a metric.
