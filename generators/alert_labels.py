@@ -28,8 +28,8 @@ class AlertLabelSet:
 
     origin: str
     """Where the alert comes from in the spec (``kpis[9].alerts[0]``), for messages."""
-    alertname: str | None
-    """The alert's name when the spec decides it (burn-rate names belong to the rules builder)."""
+    alertname: str
+    """The alert's name, as ``generators.naming`` derives it (escalation copies name their original)."""
     labels: dict[str, str]
     series_labels: tuple[str, ...] = field(default=())
 
@@ -70,20 +70,18 @@ def burn_rate_tiers(kpi: Kpi) -> list[tuple[str, str]]:
 
 
 def implicit_alerts(spec: Spec, i: int, kpi: Kpi) -> list[AlertLabelSet]:
-    """Alerts the rules add without a spec entry: missing source, burn-rate tiers, SLO without data.
-
-    Their names belong to the alerting rules; routing only needs their labels.
-    """
+    """Alerts the rules add without a spec entry: missing source, burn-rate tiers, SLO without data."""
     by, here = tuple(kpi.source.by), f"kpis[{i}]"
     out = []
     if kpi.critical_source and not any(a.absent for a in kpi.alerts):
         most_severe = next(iter(spec.routing.severities))
-        out.append(AlertLabelSet(f"{here}.critical_source", None,
+        out.append(AlertLabelSet(f"{here}.critical_source", naming.source_absent_alert_name(kpi),
                                  {**kpi_labels(kpi), naming.SEVERITY: most_severe}, by))
     for tier, speed in burn_rate_tiers(kpi):
-        out.append(AlertLabelSet(f"{here}.slo ({tier} tier, {speed})", None, burn_rate_labels(kpi, tier, speed), by))
+        out.append(AlertLabelSet(f"{here}.slo ({tier} tier, {speed})", naming.burn_alert_name(kpi),
+                                 burn_rate_labels(kpi, tier, speed), by))
     if kpi.slo is not None and kpi.slo.no_data == "alert":
-        out.append(AlertLabelSet(f"{here}.slo.no_data", None,
+        out.append(AlertLabelSet(f"{here}.slo.no_data", naming.slo_no_data_alert_name(kpi),
                                  {**kpi_labels(kpi), naming.SEVERITY: kpi.slo.ticket_severity, naming.SLO: kpi.id},
                                  by))
     return out

@@ -93,10 +93,7 @@ def _matcher_problem(alerts: list[AlertLabelSet], key: str, value: str) -> str |
         return f'label "{key}" is carried by no generated alert'
     if any(key in a.series_labels and key not in a.labels for a in carrying):
         return None  # the value comes from the series at run time
-    values = {a.alertname if key == naming.ALERTNAME else a.labels.get(key) for a in carrying}
-    if None in values:
-        return None  # an alert whose name the rules builder decides
-    known = sorted(values)
+    known = sorted({a.alertname if key == naming.ALERTNAME else a.labels[key] for a in carrying})
     if value not in known:
         return f'no generated alert has {key}="{value}" (known: {", ".join(known)})'
     return None

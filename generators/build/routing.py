@@ -161,7 +161,7 @@ def route_tests(spec: Spec) -> dict:
                   "labels": {naming.SEVERITY: "no_such_severity"}, "receivers": [naming.UNROUTED_RECEIVER]})
     seen = set()
     for a in all_alerts(spec):
-        labels = {naming.ALERTNAME: a.alertname or f"{naming.camel(a.labels[naming.KPI_LABEL])}Alert",
+        labels = {naming.ALERTNAME: a.alertname,
                   **{k: EXAMPLE_VALUE for k in a.series_labels}, **a.labels}
         key = json.dumps(labels, sort_keys=True)
         if key in seen:

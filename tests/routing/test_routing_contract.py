@@ -24,12 +24,12 @@ def _generated_rules(spec) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_every_generated_alert_carries_the_labels_routing_expects(name):
+def test_every_generated_alert_carries_the_name_and_labels_routing_expects(name):
     spec = spec_of(name)
     escalations = {r["alert"] for r in (escalation_group(spec) or {"rules": []})["rules"]}
-    generated = Counter(tuple(sorted(r["labels"].items())) for r in _generated_rules(spec)
+    generated = Counter((r["alert"], tuple(sorted(r["labels"].items()))) for r in _generated_rules(spec)
                         if r["alert"] not in escalations)
-    expected = Counter(tuple(sorted(a.labels.items())) for a in all_alerts(spec)
+    expected = Counter((a.alertname, tuple(sorted(a.labels.items()))) for a in all_alerts(spec)
                        if naming.ESCALATED_FROM not in a.labels)
     assert generated == expected
 

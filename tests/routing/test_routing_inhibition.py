@@ -31,7 +31,7 @@ def population(name: str) -> list[dict[str, str]]:
     services = sorted({*spec.routing.depends_on, *(s for v in spec.routing.depends_on.values() for s in v)})
     out = []
     for a in all_alerts(spec):
-        base = {naming.ALERTNAME: a.alertname or "BurnRate", **{k: routing.EXAMPLE_VALUE for k in a.series_labels},
+        base = {naming.ALERTNAME: a.alertname, **{k: routing.EXAMPLE_VALUE for k in a.series_labels},
                 **a.labels}
         out.append(base)
         if spec.routing.dependency_label in a.series_labels:

@@ -30,7 +30,7 @@ def alert(kpi: str, severity: str, service: str, *, tier: str | None = None, esc
                 and a.labels.get(naming.TIER) == tier
                 and (naming.ESCALATED_FROM in a.labels) == escalated)
     found = next(a for a in all_alerts(spec_of("default")) if wanted(a))
-    return {naming.ALERTNAME: found.alertname or "BurnRate", **found.labels,
+    return {naming.ALERTNAME: found.alertname, **found.labels,
             **{k: routing.EXAMPLE_VALUE for k in found.series_labels}, "service": service}
 
 
