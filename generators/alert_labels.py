@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import naming
-from .escalation import Escalation, escalations
-from .model import Alert, Kpi, Spec
+from .escalation import climb, escalated_labels
+from .model import Alert, Kpi, Spec, duration_from_seconds
 
 CONTRACT_LABELS = frozenset({
     naming.ALERTNAME, naming.SEVERITY, naming.KPI_LABEL, naming.DOMAIN,
@@ -100,20 +100,8 @@ def all_alerts(spec: Spec) -> list[AlertLabelSet]:
 
 
 def escalated(spec: Spec, alerts: list[AlertLabelSet]) -> list[AlertLabelSet]:
-    """The escalation copies of ``alerts`` (and of those copies, along a chain of levels)."""
-    out: list[AlertLabelSet] = []
-    pending = alerts
-    for _ in spec.routing.severities:  # a chain is at most as long as the list of severities
-        pending = [copy for e in escalations(spec) for a in pending if (copy := _escalate(e, a))]
-        out += pending
-    return out
-
-
-def _escalate(e: Escalation, a: AlertLabelSet) -> AlertLabelSet | None:
-    """``a`` re-raised by escalation ``e``: same labels, the next severity, and where it came from."""
-    if a.labels.get(naming.SEVERITY) != e.from_severity or a.labels.get(naming.TIER) == naming.TIER_TICKET:
-        return None
-    labels = {**a.labels, naming.SEVERITY: e.to_severity, naming.ESCALATED_FROM: e.from_severity}
-    if a.alertname:
-        labels[naming.ESCALATED_ALERT] = a.alertname
-    return AlertLabelSet(f"{a.origin} escalated after {e.after}", e.alertname, labels, a.series_labels)
+    """The escalation copies of ``alerts``: one per level each climbs (``escalation.climb``)."""
+    return [AlertLabelSet(f"{a.origin} escalated after {duration_from_seconds(waited)}",
+                          naming.escalated_alert_name(a.alertname, e.to_severity),
+                          escalated_labels(a.labels, a.alertname, e), a.series_labels)
+            for a in alerts for e, waited in climb(spec, a.labels)]
