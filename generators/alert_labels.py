@@ -38,6 +38,18 @@ class AlertLabelSet:
         """Every label key the alert carries, ``alertname`` included."""
         return {naming.ALERTNAME, *self.labels, *self.series_labels}
 
+    def can_match(self, matchers: dict[str, str]) -> bool:
+        """Whether the alert can match every ``key="value"`` of ``matchers`` as Alertmanager compares
+        them: a label it lacks is the empty string, a series label may take any value at run time."""
+        return all(self._can_be(key, value) for key, value in matchers.items())
+
+    def _can_be(self, key: str, value: str) -> bool:
+        if key == naming.ALERTNAME:
+            return self.alertname == value
+        if key in self.labels:
+            return self.labels[key] == value
+        return key in self.series_labels or value == ""
+
 
 def kpi_labels(kpi: Kpi) -> dict[str, str]:
     """Labels every alert of a KPI carries."""
