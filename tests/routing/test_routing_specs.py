@@ -85,6 +85,18 @@ CASES = [
     pytest.param(_set("routing.inhibit.0.equal", ["family", "cluster"]), [
         ("routing.inhibit[0].equal", 'label "cluster" is carried by no generated alert'),
     ], id="An inhibition requiring equal values of a label no alert carries is rejected."),
+    pytest.param(_set("routing.inhibit.0.equal", ["family", "trigger"]), [
+        ("routing.inhibit[0].equal",
+         'label "trigger" is carried by none of the alerts the target selects (severity="next_day")'),
+    ], id="An inhibition requiring equal values of a label the alerts it targets never carry is rejected."),
+    pytest.param(_set("routing.inhibit.1.equal", ["slo", "trigger"]), [
+        ("routing.inhibit[1].equal", 'label "trigger" is carried by none of the alerts the source selects (tier="page")'),
+        ("routing.inhibit[1].equal",
+         'label "trigger" is carried by none of the alerts the target selects (tier="ticket")'),
+    ], id="An equal label carried only by alerts the inhibition does not select is rejected on both sides."),
+    pytest.param(_set("routing.inhibit.1.source", {"tier": "page", "severity": "fyi"}), [
+        ("routing.inhibit[1].source", 'no generated alert matches all of tier="page", severity="fyi"'),
+    ], id="An inhibition whose matchers each match some alert but together none is rejected."),
     pytest.param(_set("routing.inhibit.1.source", {"tier": "pager"}), [
         ("routing.inhibit[1].source.tier", 'no generated alert has tier="pager" (known: page, ticket)'),
     ], id="An inhibition on a label value no alert has is rejected."),
