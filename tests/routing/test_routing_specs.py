@@ -90,7 +90,8 @@ CASES = [
          'label "trigger" is carried by none of the alerts the target selects (severity="next_day")'),
     ], id="An inhibition requiring equal values of a label the alerts it targets never carry is rejected."),
     pytest.param(_set("routing.inhibit.1.equal", ["slo", "trigger"]), [
-        ("routing.inhibit[1].equal", 'label "trigger" is carried by none of the alerts the source selects (tier="page")'),
+        ("routing.inhibit[1].equal",
+         'label "trigger" is carried by none of the alerts the source selects (tier="page")'),
         ("routing.inhibit[1].equal",
          'label "trigger" is carried by none of the alerts the target selects (tier="ticket")'),
     ], id="An equal label carried only by alerts the inhibition does not select is rejected on both sides."),
