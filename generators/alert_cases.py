@@ -82,7 +82,7 @@ def spec_alert_cases(spec: Spec, kpi: Kpi, alert: Alert, rule: dict) -> list[Cas
             "absent": _absent}[alert.condition](spec, kpi, alert, rule)
 
 
-def _timed(case: Case, rule: dict, start: float, fired: list[dict], margin: float | None = None) -> float:
+def timed(case: Case, rule: dict, start: float, fired: list[dict], margin: float | None = None) -> float:
     """Checks around ``for``: silent just before it elapses (if it can be seen), firing after."""
     hold = seconds(rule["for"]) if rule.get("for") else 0
     margin = 2 * case.step if margin is None else margin
@@ -103,7 +103,7 @@ def _when(spec: Spec, kpi: Kpi, alert: Alert, rule: dict) -> list[Case]:
     for fires, value in ((True, beyond(op, threshold)), (False, healthy(op, threshold))):
         case = Case(f"{rule['alert']} {'fires after for when' if fires else 'stays silent at'} "
                     f"{naming.value_record(kpi)} = {value:g}")
-        until = _timed(case, rule, 0, [expected(rule, labels, value)] if fires else [])
+        until = timed(case, rule, 0, [expected(rule, labels, value)] if fires else [])
         case.series[series(naming.value_record(kpi), labels)] = constant(value, until)
         out.append(case)
     return out
@@ -117,7 +117,7 @@ def _baseline(spec: Spec, kpi: Kpi, alert: Alert, rule: dict) -> list[Case]:
     for fires, value in ((True, factor * 1.5), (False, factor)):
         case = Case(f"{rule['alert']} {'fires when' if fires else 'stays silent when'} the value is "
                     f"{value / factor:g} times {factor:g} x its {window} baseline")
-        until = _timed(case, rule, 0, [expected(rule, labels, value)] if fires else [])
+        until = timed(case, rule, 0, [expected(rule, labels, value)] if fires else [])
         case.series[series(naming.value_record(kpi), labels)] = constant(value, until)
         case.series[series(naming.baseline_record(kpi, window), labels)] = constant(1.0, until)
         out.append(case)
@@ -133,7 +133,7 @@ def _change(spec: Spec, kpi: Kpi, alert: Alert, rule: dict) -> list[Case]:
     for fires, moved in ((True, 100 * (1 + limit * 1.5)), (False, 100 * (1 + limit * 0.9))):
         case = Case(f"{rule['alert']} {'fires when' if fires else 'stays silent when'} the value moves "
                     f"from 100 to {moved:g} against {alert.change.offset} ago", step=TREND_STEP)
-        until = _timed(case, rule, offset, [expected(rule, labels, moved / 100.0 - 1)] if fires else [])
+        until = timed(case, rule, offset, [expected(rule, labels, moved / 100.0 - 1)] if fires else [])
         before = int(offset // TREND_STEP)
         case.series[series(naming.value_record(kpi), labels)] = (
             f"100+0x{before - 1} {moved!r}+0x{int((until - offset) // TREND_STEP)}")
@@ -158,10 +158,10 @@ def _forecast(spec: Spec, kpi: Kpi, alert: Alert, rule: dict) -> list[Case]:
     while not alert_text.stable(predicted, alert_text.humanize):  # step off a rounding tie
         at += STEP
         predicted = _predicted(start, per_step, at, horizon)
-    _timed(fire, rule, 0, [expected(rule, labels, predicted)], margin=at - hold)
+    timed(fire, rule, 0, [expected(rule, labels, predicted)], margin=at - hold)
     fire.series[series(naming.value_record(kpi), labels)] = f"{start!r}{per_step:+}x{int(at // STEP)}"
     flat = Case(f"{rule['alert']} stays silent on a flat line at {healthy(op, limit):g}")
-    until = _timed(flat, rule, 0, [])
+    until = timed(flat, rule, 0, [])
     flat.series[series(naming.value_record(kpi), labels)] = constant(healthy(op, limit), until)
     return [fire, flat]
 
@@ -177,10 +177,10 @@ def _absent(spec: Spec, kpi: Kpi, alert: Alert, rule: dict) -> list[Case]:
     present_labels = {**by_labels(kpi), "le": "+Inf"} if "_bucket:" in record else _labels(kpi)
     gone = Case(f"{rule['alert']} fires when {record} is absent for {rule['for']}")
     matcher = {} if "_bucket:" in record else {naming.KPI_LABEL: kpi.id}
-    until = _timed(gone, rule, 0, [expected(rule, matcher, None)])
+    until = timed(gone, rule, 0, [expected(rule, matcher, None)])
     gone.series[series("perfcycle_test_unrelated", {})] = constant(1, until)
     there = Case(f"{rule['alert']} stays silent while {record} is present")
-    until = _timed(there, rule, 0, [])
+    until = timed(there, rule, 0, [])
     there.series[series(record, present_labels)] = constant(1, until)
     return [gone, there]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import naming
-from .escalation import Escalation, escalations
-from .model import Alert, Kpi, Spec
+from .escalation import climb, escalated_labels
+from .model import Alert, Kpi, Spec, duration_from_seconds
 
 CONTRACT_LABELS = frozenset({
     naming.ALERTNAME, naming.SEVERITY, naming.KPI_LABEL, naming.DOMAIN,
@@ -28,8 +28,8 @@ class AlertLabelSet:
 
     origin: str
     """Where the alert comes from in the spec (``kpis[9].alerts[0]``), for messages."""
-    alertname: str | None
-    """The alert's name when the spec decides it (burn-rate names belong to the rules builder)."""
+    alertname: str
+    """The alert's name, as ``generators.naming`` derives it (escalation copies name their original)."""
     labels: dict[str, str]
     series_labels: tuple[str, ...] = field(default=())
 
@@ -37,6 +37,18 @@ class AlertLabelSet:
     def keys(self) -> set[str]:
         """Every label key the alert carries, ``alertname`` included."""
         return {naming.ALERTNAME, *self.labels, *self.series_labels}
+
+    def can_match(self, matchers: dict[str, str]) -> bool:
+        """Whether the alert can match every ``key="value"`` of ``matchers`` as Alertmanager compares
+        them: a label it lacks is the empty string, a series label may take any value at run time."""
+        return all(self._can_be(key, value) for key, value in matchers.items())
+
+    def _can_be(self, key: str, value: str) -> bool:
+        if key == naming.ALERTNAME:
+            return self.alertname == value
+        if key in self.labels:
+            return self.labels[key] == value
+        return key in self.series_labels or value == ""
 
 
 def kpi_labels(kpi: Kpi) -> dict[str, str]:
@@ -70,20 +82,18 @@ def burn_rate_tiers(kpi: Kpi) -> list[tuple[str, str]]:
 
 
 def implicit_alerts(spec: Spec, i: int, kpi: Kpi) -> list[AlertLabelSet]:
-    """Alerts the rules add without a spec entry: missing source, burn-rate tiers, SLO without data.
-
-    Their names belong to the alerting rules; routing only needs their labels.
-    """
+    """Alerts the rules add without a spec entry: missing source, burn-rate tiers, SLO without data."""
     by, here = tuple(kpi.source.by), f"kpis[{i}]"
     out = []
     if kpi.critical_source and not any(a.absent for a in kpi.alerts):
         most_severe = next(iter(spec.routing.severities))
-        out.append(AlertLabelSet(f"{here}.critical_source", None,
+        out.append(AlertLabelSet(f"{here}.critical_source", naming.source_absent_alert_name(kpi),
                                  {**kpi_labels(kpi), naming.SEVERITY: most_severe}, by))
     for tier, speed in burn_rate_tiers(kpi):
-        out.append(AlertLabelSet(f"{here}.slo ({tier} tier, {speed})", None, burn_rate_labels(kpi, tier, speed), by))
+        out.append(AlertLabelSet(f"{here}.slo ({tier} tier, {speed})", naming.burn_alert_name(kpi),
+                                 burn_rate_labels(kpi, tier, speed), by))
     if kpi.slo is not None and kpi.slo.no_data == "alert":
-        out.append(AlertLabelSet(f"{here}.slo.no_data", None,
+        out.append(AlertLabelSet(f"{here}.slo.no_data", naming.slo_no_data_alert_name(kpi),
                                  {**kpi_labels(kpi), naming.SEVERITY: kpi.slo.ticket_severity, naming.SLO: kpi.id},
                                  by))
     return out
@@ -102,20 +112,8 @@ def all_alerts(spec: Spec) -> list[AlertLabelSet]:
 
 
 def escalated(spec: Spec, alerts: list[AlertLabelSet]) -> list[AlertLabelSet]:
-    """The escalation copies of ``alerts`` (and of those copies, along a chain of levels)."""
-    out: list[AlertLabelSet] = []
-    pending = alerts
-    for _ in spec.routing.severities:  # a chain is at most as long as the list of severities
-        pending = [copy for e in escalations(spec) for a in pending if (copy := _escalate(e, a))]
-        out += pending
-    return out
-
-
-def _escalate(e: Escalation, a: AlertLabelSet) -> AlertLabelSet | None:
-    """``a`` re-raised by escalation ``e``: same labels, the next severity, and where it came from."""
-    if a.labels.get(naming.SEVERITY) != e.from_severity or a.labels.get(naming.TIER) == naming.TIER_TICKET:
-        return None
-    labels = {**a.labels, naming.SEVERITY: e.to_severity, naming.ESCALATED_FROM: e.from_severity}
-    if a.alertname:
-        labels[naming.ESCALATED_ALERT] = a.alertname
-    return AlertLabelSet(f"{a.origin} escalated after {e.after}", e.alertname, labels, a.series_labels)
+    """The escalation copies of ``alerts``: one per level each climbs (``escalation.climb``)."""
+    return [AlertLabelSet(f"{a.origin} escalated after {duration_from_seconds(waited)}",
+                          naming.escalated_alert_name(a.alertname, e.to_severity),
+                          escalated_labels(a.labels, a.alertname, e), a.series_labels)
+            for a in alerts for e, waited in climb(spec, a.labels)]

@@ -1,19 +1,18 @@
 """Escalation: an alert still firing after its severity's escalation time reaches the next level.
 
 Alertmanager cannot route on how long an alert has fired (``repeat_interval`` only
-re-sends to the *same* receiver), so the clock lives in Prometheus: one generic
-alerting rule per escalating severity reads ``ALERTS`` and fires, ``for`` the escalation
-time, a copy of every still-firing alert of that severity with the next severity. The
-copy keeps the original's labels (``kpi``, ``service``…), so routing, grouping and
-inhibition treat it like any alert of the higher severity; ``escalated_from`` and
-``escalated_alert`` say where it came from.
+re-sends to the *same* receiver), so the clock lives in Prometheus: every generated
+alerting rule of an escalating severity gets a copy, the same rule with ``for`` longer by
+the escalation time and the next severity (``generators.escalation_rules``). The copy
+keeps the original's labels (``kpi``, ``service``…) and annotations, so routing, grouping,
+inhibition and notifications treat it like any alert of the higher severity;
+``escalated_from`` and ``escalated_alert`` say where it came from.
 
 The most severe level has no next level inside Alertmanager: its escalation time becomes
 its re-notification interval (with group flushes frequent enough to honour it), and the
 pager's own escalation policy takes over.
 Burn-rate ticket-tier alerts never escalate: a slow burn lasts hours by design, and
-paging for it would undo the page/ticket split. The rules themselves are built in
-``generators.escalation_rules``.
+paging for it would undo the page/ticket split.
 """
 from __future__ import annotations
 
@@ -31,7 +30,6 @@ class Escalation:
     from_severity: str
     to_severity: str
     after: str
-    alertname: str
 
 
 def target(routing: Routing, severity: str) -> str | None:
@@ -53,8 +51,34 @@ def escalations(spec: Spec) -> list[Escalation]:
     for severity, route in routing.severities.items():
         to = target(routing, severity)
         if to is not None and to in routing.severities:
-            out.append(Escalation(severity, to, route.escalation, naming.escalation_alert_name(severity, to)))
+            out.append(Escalation(severity, to, route.escalation))
     return out
+
+
+def climb(spec: Spec, labels: dict[str, str]) -> list[tuple[Escalation, float]]:
+    """The escalations an alert with ``labels`` climbs, one level after another, each with the
+    seconds it must have fired before it is re-raised at that level (empty: it never escalates).
+
+    Ticket-tier burn-rate alerts never escalate. The chain is bounded by the number of
+    escalations, so a cycle (rejected by the routing checks) cannot loop here first.
+    """
+    if labels.get(naming.TIER) == naming.TIER_TICKET:
+        return []
+    by_level = {e.from_severity: e for e in escalations(spec)}
+    out: list[tuple[Escalation, float]] = []
+    severity, waited = labels.get(naming.SEVERITY), 0.0
+    while severity in by_level and len(out) < len(by_level):
+        e = by_level[severity]
+        waited += seconds(e.after)
+        out.append((e, waited))
+        severity = e.to_severity
+    return out
+
+
+def escalated_labels(labels: dict[str, str], original: str, e: Escalation) -> dict[str, str]:
+    """An escalation copy's labels: the original's, the next severity, and where it came from."""
+    return {**labels, naming.SEVERITY: e.to_severity, naming.ESCALATED_FROM: e.from_severity,
+            naming.ESCALATED_ALERT: original}
 
 
 def renotify_interval(routing: Routing, severity: str) -> str | None:

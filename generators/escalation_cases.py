@@ -1,44 +1,41 @@
-"""Test cases for the escalation rules (``generators.escalation_rules``, owned by routing).
+"""Test cases for the escalation copies (``generators.escalation_rules``, owned by routing).
 
-An escalation rule re-raises a firing alert of the lower severity once it has fired for
-``after``. Its cases feed the ``ALERTS`` series Prometheus would hold for one of the
-KPI's own alerts: firing (the copy fires, with every label of the original, the next
-severity and the original's name) and merely pending (nothing escalates).
+A copy evaluates its original's own expression, so its cases are the original's, built
+by the same case builders for the copy rule: the inputs that fire the original fire the
+copy only after the copy's longer ``for`` (silent one step before, when the original has
+long been firing), with the copy's labels and the original's annotations rendered with
+the real value; the healthy inputs leave it silent. Each copy has a name of its own, so
+promtool checks it apart from every other alert the same inputs fire.
 """
 from __future__ import annotations
 
-from . import alert_rules, naming
-from .alert_cases import STEP, Case, by_labels, constant, expected, series
-from .escalation import escalations
-from .escalation_rules import escalation_group
-from .model import Spec, seconds
+from . import alert_cases, alert_rules, slo, slo_cases
+from .alert_cases import Case
+from .escalation_rules import copies
+from .model import Kpi, Spec
 
 
 def escalation_cases(spec: Spec) -> list[Case]:
-    group = escalation_group(spec)
-    if group is None:
+    """The cases of every escalation copy, in KPI order."""
+    return [case for kpi in spec.kpis for case in _spec_alert_copies(spec, kpi) + _slo_copies(spec, kpi)]
+
+
+def _spec_alert_copies(spec: Spec, kpi: Kpi) -> list[Case]:
+    """Copies of the KPI's spec alerts (and of its implicit missing-source alert)."""
+    return [case for alert, rule in alert_cases.alert_pairs(spec, kpi) for copy in copies(spec, rule)
+            for case in alert_cases.spec_alert_cases(spec, kpi, alert, copy)]
+
+
+def _slo_copies(spec: Spec, kpi: Kpi) -> list[Case]:
+    """Copies of the SLO's burn-rate tiers, one escalation level at a time (the tiers of a level
+    share a name, as their originals do), and of its no-data alert."""
+    if kpi.slo is None:
         return []
+    by_tier = {t.name: copies(spec, alert_rules.burn_rule(spec, kpi, t)) for t in slo.tiers(kpi)}
     out = []
-    for e in escalations(spec):
-        for rule in group["rules"]:
-            if rule["labels"].get(naming.ESCALATED_FROM) != e.from_severity or rule["alert"] != e.alertname:
-                continue
-            kpi_id = rule["expr"].split(f'{naming.KPI_LABEL}="')[1].split('"')[0]
-            kpi = spec.kpi(kpi_id)
-            original = next(r for r in alert_rules.kpi_rules(spec, kpi)
-                            if r["labels"][naming.SEVERITY] == e.from_severity
-                            and r["labels"].get(naming.TIER) != naming.TIER_TICKET)
-            labels = {**original["labels"], **by_labels(kpi)}
-            hold = seconds(e.after)
-            at = hold + 2 * STEP
-            for state, fires in (("firing", True), ("pending", False)):
-                case = Case(f"{e.alertname} {'re-raises' if fires else 'leaves alone'} {original['alert']} "
-                            f"{state} for {e.after} (KPI {kpi.id})")
-                fired = [expected(rule, {**labels, naming.ESCALATED_ALERT: original["alert"]}, None)] if fires else []
-                if fires:
-                    case.check(hold - STEP, rule, [])
-                case.check(at, rule, fired)
-                case.series[series(naming.ALERTS, {**labels, naming.ALERTNAME: original["alert"],
-                                                   "alertstate": state})] = constant(1, at)
-                out.append(case)
+    for level in range(max(map(len, by_tier.values()), default=0)):
+        out += slo_cases.burn_cases(spec, kpi, {tier: c[level] for tier, c in by_tier.items() if len(c) > level})
+    if kpi.slo.no_data == "alert":
+        out += [case for copy in copies(spec, alert_rules.no_data_rule(spec, kpi))
+                for case in slo_cases.no_data_cases(spec, kpi, copy)]
     return out

@@ -1,30 +1,24 @@
 """The Prometheus alerting rules that implement escalation (see ``generators.escalation``).
 
-One rule per escalation and per KPI that has alerts of the lower severity: it reads
-``ALERTS`` for that KPI, so the copy it raises links the KPI's own runbook and dashboard
-panel. The copy keeps every label of the original (``max without (alertstate, alertname)``),
-records the original's name in ``escalated_alert``, and takes the next severity.
+An escalation copy is the original alerting rule re-raised one level up: the same
+expression, labels and annotations (runbook, dashboard panel, ``remediation``), ``for``
+the original's ``for`` plus the escalation time, the next severity, and
+``escalated_from`` / ``escalated_alert`` saying where it came from. Evaluating the
+original's own expression is what keeps the context: ``$value`` in the description is
+the KPI's real value (a rule over ``ALERTS`` only sees 1), and both ``for`` clocks start
+when the condition first holds, so the copy fires exactly when the original has been
+firing for the escalation time.
 """
 from __future__ import annotations
 
-from . import naming
-from .alert_labels import all_alerts
-from .escalation import Escalation, escalations
-from .model import Kpi, Spec
-
-ORIGINAL = f"{{{{ $labels.{naming.ESCALATED_ALERT} }}}}"
-"""The escalated alert's name, as a Go template over the copy's labels (for annotations)."""
+from . import alert_rules, naming
+from .escalation import Escalation, climb, escalated_labels
+from .model import Spec, duration_from_seconds, seconds
 
 
 def escalation_rules(spec: Spec) -> list[dict]:
-    """Every escalation rule, by escalation (most severe level first), then in KPI order."""
-    alerts = all_alerts(spec)
-    rules = []
-    for e in escalations(spec):
-        escalating = {a.labels[naming.KPI_LABEL] for a in alerts
-                      if a.labels[naming.SEVERITY] == e.from_severity and a.labels.get(naming.TIER) != naming.TIER_TICKET}
-        rules += [_rule(spec, e, kpi) for kpi in spec.kpis if kpi.id in escalating]
-    return rules
+    """Every escalation copy, in KPI and rule order, each rule's copies level after level."""
+    return [copy for kpi in spec.kpis for rule in alert_rules.kpi_rules(spec, kpi) for copy in copies(spec, rule)]
 
 
 def escalation_group(spec: Spec) -> dict | None:
@@ -33,29 +27,26 @@ def escalation_group(spec: Spec) -> dict | None:
     return {"name": naming.escalation_group_name(spec.bundle.name), "rules": rules} if rules else None
 
 
-def _rule(spec: Spec, e: Escalation, kpi: Kpi) -> dict:
-    selector = ", ".join([
-        'alertstate="firing"', f'{naming.SEVERITY}="{e.from_severity}"',
-        f'{naming.KPI_LABEL}="{kpi.id}"', f'{naming.TIER}!="{naming.TIER_TICKET}"'])
+def copies(spec: Spec, rule: dict) -> list[dict]:
+    """The escalation copies of one generated alerting rule (none when it never escalates)."""
+    return [_copy(spec, rule, e, waited) for e, waited in climb(spec, rule["labels"])]
+
+
+def _copy(spec: Spec, original: dict, e: Escalation, waited: float) -> dict:
+    """``original`` re-raised at ``e.to_severity`` once it has fired for ``waited`` seconds."""
+    after = duration_from_seconds(waited)
     receiver = spec.routing.severities[e.to_severity].receiver
+    notes = original["annotations"]
     annotations = {
-        "summary": f"{kpi.title}: {ORIGINAL} still firing after {e.after}, escalated from {e.from_severity} "
-                   f"to {e.to_severity}",
-        "description": (f"The {e.from_severity} alert {ORIGINAL} of {kpi.title} has fired for more than "
-                        f"{e.after} without resolving, so it now reaches the {e.to_severity} receiver "
-                        f"({receiver})."),
-        "runbook_url": naming.runbook_url(spec.bundle, kpi, ORIGINAL),
+        **notes,
+        "summary": f"{notes['summary']} (still firing after {after}, escalated from {e.from_severity})",
+        "description": f"{notes['description']} Still firing after {after}, so it escalated from "
+                       f"{e.from_severity} to {e.to_severity} and now reaches {receiver}.",
     }
-    dashboard = naming.dashboard_url(spec.bundle, kpi)
-    if dashboard:
-        annotations["dashboard_url"] = dashboard
     return {
-        "alert": e.alertname,
-        "expr": (f"max without (alertstate, {naming.ALERTNAME}) (label_replace(ALERTS{{{selector}}}, "
-                 f'"{naming.ESCALATED_ALERT}", "$1", "{naming.ALERTNAME}", "(.+)"))'),
-        "for": e.after,
-        # ``kpi`` (the value the copy carries anyway) keeps name + labels unique per rule: promtool's
-        # duplicate-rule lint fails a file whose rules share both.
-        "labels": {naming.SEVERITY: e.to_severity, naming.ESCALATED_FROM: e.from_severity, naming.KPI_LABEL: kpi.id},
+        "alert": naming.escalated_alert_name(original["alert"], e.to_severity),
+        "expr": original["expr"],
+        "for": duration_from_seconds(seconds(original["for"]) + waited),
+        "labels": escalated_labels(original["labels"], original["alert"], e),
         "annotations": annotations,
     }

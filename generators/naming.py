@@ -258,9 +258,14 @@ TEMPLATE_PREFIX = "perfcycle"
 """Prefix of the notification template names (``perfcycle.title``, ``perfcycle.text``…)."""
 
 
-def escalation_alert_name(from_severity: str, to_severity: str) -> str:
-    """``warning`` -> ``critical``: ``EscalatedWarningToCritical``."""
-    return f"Escalated{camel(from_severity)}To{camel(to_severity)}"
+def escalated_alert_name(original: str, to_severity: str) -> str:
+    """The escalation copy of ``CacheHitRatioThresholdWarning`` at ``critical``:
+    ``CacheHitRatioThresholdWarningEscalatedToCritical``.
+
+    One name per original (not one per severity pair) so a page names what is wrong, and
+    so promtool, which checks alerts by name, tells the copies of different alerts apart.
+    """
+    return f"{original}EscalatedTo{camel(to_severity)}"
 
 
 def escalation_group_name(bundle: str) -> str:

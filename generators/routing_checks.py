@@ -11,6 +11,7 @@ from . import naming
 from .alert_labels import CONTRACT_LABELS, AlertLabelSet, all_alerts
 from .escalation import target
 from .model import Spec
+from .model.routing import Inhibition
 
 
 def routing_problems(spec: Spec) -> list[tuple[str, str]]:
@@ -72,34 +73,57 @@ def _inhibit_problems(spec: Spec, alerts: list[AlertLabelSet]) -> list[tuple[str
     out = []
     for i, rule in enumerate(spec.routing.inhibit):
         here = f"routing.inhibit[{i}]"
+        selected = {}
         for side in ("source", "target"):
             matchers = getattr(rule, side)
+            problems = [(f"{here}.{side}.{key}", problem) for key, value in matchers.items()
+                        if (problem := _matcher_problem(alerts, key, value))]
             if not matchers:
-                out.append((f"{here}.{side}", "needs at least one label matcher"))
-            out += [(f"{here}.{side}.{key}", problem) for key, value in matchers.items()
-                    if (problem := _matcher_problem(alerts, key, value))]
-        out += [(f"{here}.equal", f'label "{key}" is carried by no generated alert')
-                for key in rule.equal if not any(key in a.keys for a in alerts)]
+                problems.append((f"{here}.{side}", "needs at least one label matcher"))
+            selected[side] = [a for a in alerts if a.can_match(matchers)]
+            if not problems and not selected[side]:
+                problems.append((f"{here}.{side}", f"no generated alert matches all of {_shown(matchers)}"))
+            out += problems
+        out += _equal_problems(here, rule, alerts, selected)
         if rule.source and rule.target and not _disjoint(rule.source, rule.target):
             out.append((here, "source and target can match the same alert, which would then inhibit itself: "
                               "give them a label with different values (e.g. severity)"))
     return out
 
 
+def _equal_problems(here: str, rule: Inhibition, alerts: list[AlertLabelSet],
+                    selected: dict[str, list[AlertLabelSet]]) -> list[tuple[str, str]]:
+    """An ``equal`` label that none of the alerts one side selects carries.
+
+    Alertmanager compares a missing label as the empty string, so such a rule either never
+    applies (the other side has the label) or ignores it (neither has it): a typo or a rule
+    aimed at the wrong alerts. Checked against the alerts each side's matchers select, not
+    against every generated alert, since a label carried elsewhere does not help.
+    """
+    out = []
+    for key in rule.equal:
+        if not any(key in a.keys for a in alerts):
+            out.append((f"{here}.equal", f'label "{key}" is carried by no generated alert'))
+            continue
+        out += [(f"{here}.equal", f'label "{key}" is carried by none of the alerts the {side} selects '
+                                  f"({_shown(getattr(rule, side))})")
+                for side, chosen in selected.items() if chosen and not any(key in a.keys for a in chosen)]
+    return out
+
+
+def _shown(matchers: dict[str, str]) -> str:
+    """Matchers as the user would write them in Alertmanager: ``severity="critical", tier="page"``."""
+    return ", ".join(f'{key}="{value}"' for key, value in matchers.items())
+
+
 def _matcher_problem(alerts: list[AlertLabelSet], key: str, value: str) -> str | None:
     """Why a matcher ``key=value`` matches no generated alert, or ``None`` when it can match one."""
-    carrying = [a for a in alerts if key in a.keys]
-    if not carrying:
+    if any(a.can_match({key: value}) for a in alerts):
+        return None
+    if not any(key in a.keys for a in alerts):
         return f'label "{key}" is carried by no generated alert'
-    if any(key in a.series_labels and key not in a.labels for a in carrying):
-        return None  # the value comes from the series at run time
-    values = {a.alertname if key == naming.ALERTNAME else a.labels.get(key) for a in carrying}
-    if None in values:
-        return None  # an alert whose name the rules builder decides
-    known = sorted(values)
-    if value not in known:
-        return f'no generated alert has {key}="{value}" (known: {", ".join(known)})'
-    return None
+    known = sorted({a.alertname if key == naming.ALERTNAME else a.labels[key] for a in alerts if key in a.keys})
+    return f'no generated alert has {key}="{value}" (known: {", ".join(known)})'
 
 
 def _disjoint(source: dict[str, str], target: dict[str, str]) -> bool:

@@ -10,16 +10,21 @@ from __future__ import annotations
 import re
 
 from . import alert_rules, naming, slo
-from .alert_cases import STEP, Case, by_labels, constant, expected, series
+from .alert_cases import STEP, Case, by_labels, constant, expected, series, timed
 from .model import Kpi, Spec, seconds
 
 TRAFFIC = 10.0
 """Events per second fed as the SLO's traffic in burn cases (above any sane ``min_traffic``)."""
 
 
-def burn_cases(spec: Spec, kpi: Kpi) -> list[Case]:
+def burn_cases(spec: Spec, kpi: Kpi, rules: dict[str, dict] | None = None) -> list[Case]:
+    """One burn per tier, a burn below every threshold and a quiet service, checked against
+    ``rules`` (tier name -> rule): the tiers' own rules by default, or other rules over the
+    same expressions, such as the escalation copies of some tiers (``generators.escalation_cases``)."""
     tiers = slo.tiers(kpi)
-    if not tiers:
+    if rules is None:
+        rules = {t.name: alert_rules.burn_rule(spec, kpi, t) for t in tiers}
+    if not tiers or not rules:
         return []
     budget = slo.error_budget(kpi)
     windows = slo.windows(kpi)
@@ -36,26 +41,26 @@ def burn_cases(spec: Spec, kpi: Kpi) -> list[Case]:
         burn = {w: fastest.factor * 1.1 * budget for w in windows}
         scenarios.append((f"a quiet service ({kpi.slo.min_traffic / 2:g} events/s) burning everywhere stays silent",
                           burn, kpi.slo.min_traffic / 2))
-    return [_case(spec, kpi, tiers, f"{naming.burn_alert_name(kpi)}: {title}", burn, traffic)
-            for title, burn, traffic in scenarios]
+    names = " / ".join(dict.fromkeys(r["alert"] for r in rules.values()))
+    tested = [t for t in tiers if t.name in rules]
+    return [_case(spec, kpi, tested, rules, f"{names}: {title}", burn, traffic) for title, burn, traffic in scenarios]
 
 
-def _case(spec: Spec, kpi: Kpi, tiers: list[slo.BurnTier], title: str, burn: dict[str, float],
+def _case(spec: Spec, kpi: Kpi, tiers: list[slo.BurnTier], rules: dict[str, dict], title: str, burn: dict[str, float],
           traffic: float) -> Case:
+    """One scenario: each rule name silent until its first firing tier's ``for``, then exactly the tiers that burn."""
     budget = slo.error_budget(kpi)
     labels = {**by_labels(kpi), naming.KPI_LABEL: kpi.id, **kpi.slo.labels,
               **naming.sloth_labels(spec.bundle.name, kpi)}
     firing = [t for t in tiers if _fires(kpi, t, burn, budget, traffic)]
-    rules = {t.name: alert_rules.burn_rule(spec, kpi, t) for t in tiers}
-    holds = [seconds(alert_rules.burn_for(t)) for t in tiers]
-    at = max(holds) + 2 * STEP
+    at = max(seconds(rules[t.name]["for"]) for t in tiers) + 2 * STEP
     case = Case(title)
-    for name in dict.fromkeys(r["alert"] for r in rules.values()):
-        fired = [expected(rules[t.name], labels, burn[t.long]) for t in firing if rules[t.name]["alert"] == name]
+    for name in dict.fromkeys(rules[t.name]["alert"] for t in tiers):
+        named = [t for t in tiers if rules[t.name]["alert"] == name]
+        fired = [t for t in firing if t in named]
         if fired:
-            first = min(seconds(alert_rules.burn_for(t)) for t in firing)
-            case.check(first - STEP, rules[firing[0].name], [])
-        case.check(at, next(iter(rules.values())) if not fired else rules[firing[0].name], fired)
+            case.check(min(seconds(rules[t.name]["for"]) for t in fired) - STEP, rules[fired[0].name], [])
+        case.check(at, rules[named[0].name], [expected(rules[t.name], labels, burn[t.long]) for t in fired])
     for window, value in burn.items():
         case.series[series(naming.sli_error_record(window), {**labels, naming.SLOTH_WINDOW: window})] = \
             constant(value, at)
@@ -70,18 +75,17 @@ def _fires(kpi: Kpi, tier: slo.BurnTier, burn: dict[str, float], budget: float, 
     return burn[tier.long] > threshold and burn[tier.short] > threshold and enough
 
 
-def no_data_cases(spec: Spec, kpi: Kpi) -> list[Case]:
-    rule = alert_rules.no_data_rule(spec, kpi)
+def no_data_cases(spec: Spec, kpi: Kpi, rule: dict | None = None) -> list[Case]:
+    """No traffic fires ``rule`` (the SLO's no-data rule by default) after its ``for``; traffic keeps it silent."""
+    rule = rule or alert_rules.no_data_rule(spec, kpi)
     events = naming.slo_events_record(kpi, "events", slo.base_window(kpi))
     labels = {**by_labels(kpi), naming.KPI_LABEL: kpi.id}
-    hold = seconds(rule["for"])
     long = seconds(slo.tiers(kpi, enabled_only=False)[0].long)
     out = []
     for fires, traffic in ((True, 0.0), (False, TRAFFIC)):
         case = Case(f"{rule['alert']} {'fires' if fires else 'stays silent'} with {traffic:g} events/s")
-        at = long + hold + 2 * STEP
-        case.check(at, rule, [expected(rule, labels, None)] if fires else [])
-        case.series[series(events, labels)] = constant(traffic, at)
+        until = timed(case, rule, 0, [expected(rule, labels, None)] if fires else [], margin=long + 2 * STEP)
+        case.series[series(events, labels)] = constant(traffic, until)
         out.append(case)
     return out
 

@@ -1,18 +1,28 @@
-"""What several test packages share: finding the real binaries and running a real Prometheus.
+"""What several test packages share: the seed document, finding the real binaries, running a real Prometheus.
 
 A missing binary fails the test (``make deps`` installs it); it never turns into a skip,
 so a green run always means the real tool ran.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generators.stack import procs
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_bf1977971eb2357f.txt"
+"""The seed document the default spec encodes (present beside the project in CI)."""
+
+
+def seed_blocks() -> list[dict]:
+    """The seed's YAML blocks, parsed (never copied), so tests follow the seed as it is."""
+    return [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", SEED.read_text(), re.S)]
 
 
 def tool(*names: str) -> str:

@@ -5,6 +5,8 @@ relative to the test file, so ``promtool test rules tests/rules/*.test.yml`` wor
 the project root) and holds, per alert, a case that fires it (labels, rendered
 annotations, after ``for``) and one just on the healthy side; SLOs add one burn per tier,
 a burn below every threshold and a quiet service. See ``generators.alert_cases``.
+``escalation.test.yml`` holds the same cases for the escalation copies, which evaluate
+their originals' expressions with a longer ``for`` (``generators.escalation_cases``).
 """
 from __future__ import annotations
 
@@ -22,23 +24,33 @@ _RECORD = re.compile(r"\b[a-zA-Z_]*:[a-zA-Z0-9_:]*\b")
 
 
 def build(spec: Spec) -> dict[str, object]:
-    """Per domain with alerts: ``<domain>.test.yml`` and, for week-over-week alerts, ``<domain>.trend.test.yml``."""
+    """Per domain with alerts: ``<domain>.test.yml`` and, for week-over-week alerts, ``<domain>.trend.test.yml``;
+    the same for the escalation copies (``escalation.test.yml``…)."""
     out: dict[str, object] = {}
     for domain, group in alert_builder.domain_groups(spec).items():
-        found = cases(spec, domain)
-        quick = [c for c in found if c.step == alert_cases.STEP]
-        trend = [c for c in found if c.step == alert_cases.TREND_STEP]
-        out[naming.test_file(domain)] = _file(spec, domain, group, quick, rule_files(spec, domain, group))
-        if trend:  # fed recorded series only: the alert file alone keeps a week of evaluations quick
-            out[naming.test_file(f"{domain}.trend")] = _file(
-                spec, domain, group, trend, [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', domain)}"])
+        out.update(_files(spec, domain, group, cases(spec, domain), rule_files(spec, domain, group)))
     escalation = escalation_group(spec)
-    if escalation is not None:  # fed ALERTS directly: the escalation file alone
-        found = escalation_cases.escalation_cases(spec)
-        out[naming.test_file(alert_builder.ESCALATION_FILE)] = _file(
-            spec, alert_builder.ESCALATION_FILE, escalation, found,
-            [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', alert_builder.ESCALATION_FILE)}"])
+    if escalation is not None:  # fed the recorded series the originals read: the escalation file alone
+        out.update(_files(spec, alert_builder.ESCALATION_FILE, escalation, escalation_cases.escalation_cases(spec),
+                          [_alert_file(alert_builder.ESCALATION_FILE)]))
     return out
+
+
+def _files(spec: Spec, name: str, group: dict, found: list[alert_cases.Case], files: list[str]) -> dict[str, dict]:
+    """``<name>.test.yml`` loading ``files``, and ``<name>.trend.test.yml`` for the week-over-week cases."""
+    quick = [c for c in found if c.step == alert_cases.STEP]
+    trend = [c for c in found if c.step == alert_cases.TREND_STEP]
+    out = {}
+    if quick:
+        out[naming.test_file(name)] = _file(spec, group, quick, files)
+    if trend:  # fed recorded series only: the alert file alone keeps a week of evaluations quick
+        out[naming.test_file(f"{name}.trend")] = _file(spec, group, trend, [_alert_file(name)])
+    return out
+
+
+def _alert_file(name: str) -> str:
+    """An alert file as the test files name it (relative to ``tests/rules/``)."""
+    return f"{RULES_FROM_TEST}/{naming.rule_file('alerts', name)}"
 
 
 def cases(spec: Spec, domain: str) -> list[alert_cases.Case]:
@@ -72,10 +84,10 @@ def rule_files(spec: Spec, domain: str, alert_group: dict) -> list[str]:
     for rule in alert_group["rules"]:
         needed += [owners[n] for n in _RECORD.findall(rule["expr"]) if n in owners and owners[n] not in needed]
     files = [f"{RULES_FROM_TEST}/{naming.rule_file('recording_rules', d)}" for d in dict.fromkeys(needed)]
-    return files + [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', domain)}"]
+    return files + [_alert_file(domain)]
 
 
-def _file(spec: Spec, domain: str, alert_group: dict, found: list, files: list[str]) -> dict:
+def _file(spec: Spec, alert_group: dict, found: list, files: list[str]) -> dict:
     by_domain = recording_rules.domain_groups(spec)
     order = [g["name"] for f in files if f.startswith(f"{RULES_FROM_TEST}/recording_rules/")
              for g in by_domain[f.rsplit("/", 1)[1].removesuffix(".yml")]]

@@ -10,7 +10,7 @@ from ..escalation_rules import escalation_group
 from ..model import Spec
 
 ESCALATION_FILE = "escalation"
-"""``alerts/escalation.yml``: routing's escalation rules, which read ``ALERTS`` of every domain."""
+"""``alerts/escalation.yml``: routing's escalation copies of the alerts of every domain."""
 
 
 def build(spec: Spec) -> dict[str, object]:

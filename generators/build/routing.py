@@ -13,7 +13,7 @@ import re
 
 from .. import naming
 from ..alert_labels import CONTRACT_LABELS, AlertLabelSet, all_alerts
-from ..escalation import flush_interval, renotify_interval
+from ..escalation import escalations, flush_interval, renotify_interval
 from ..model import Spec
 from ..model.routing import Inhibition, Receiver
 from ..routing_checks import dependencies
@@ -108,9 +108,35 @@ def receiver(name: str, r: Receiver) -> dict:
 
 
 def inhibit_rules(spec: Spec) -> list[dict]:
-    """The spec's inhibitions, then one rule per dependant service and severity."""
+    """The spec's inhibitions, the same for escalation copies, then one rule per dependant service and severity."""
     alerts = all_alerts(spec)
-    return [_inhibition(rule, alerts) for rule in spec.routing.inhibit] + _dependency_rules(spec)
+    rules = [*spec.routing.inhibit, *escalated_inhibitions(spec, alerts)]
+    return [_inhibition(rule, alerts) for rule in rules] + _dependency_rules(spec)
+
+
+def escalated_inhibitions(spec: Spec, alerts: list[AlertLabelSet]) -> list[Inhibition]:
+    """Escalation never un-mutes an alert: whatever mutes an original alert also mutes its copies.
+
+    Each spec inhibition whose target an escalating severity's alerts can match is repeated
+    for that severity's copies (next severity, ``escalated_from``), with its source narrowed
+    to original alerts (``escalated_from=""``). So a warning muted by a critical of its family
+    and series does not page again when its copy fires: one incident, one page. A copy is
+    never a source here, so copies never mute each other, and no rule can mute itself (its
+    source and target differ on ``escalated_from``). Rules that name ``escalated_from``
+    themselves, or whose copies' target no alert can match, are left alone.
+    """
+    out = []
+    for rule in spec.routing.inhibit:
+        if naming.ESCALATED_FROM in rule.source or naming.ESCALATED_FROM in rule.target:
+            continue
+        for e in escalations(spec):
+            if rule.target.get(naming.SEVERITY, e.from_severity) != e.from_severity:
+                continue
+            target = {**rule.target, naming.SEVERITY: e.to_severity, naming.ESCALATED_FROM: e.from_severity}
+            if any(a.can_match(target) for a in alerts):
+                out.append(rule.model_copy(update={"source": {**rule.source, naming.ESCALATED_FROM: ""},
+                                                   "target": target}))
+    return out
 
 
 def series_labels(alerts: list[AlertLabelSet]) -> list[str]:
@@ -161,7 +187,7 @@ def route_tests(spec: Spec) -> dict:
                   "labels": {naming.SEVERITY: "no_such_severity"}, "receivers": [naming.UNROUTED_RECEIVER]})
     seen = set()
     for a in all_alerts(spec):
-        labels = {naming.ALERTNAME: a.alertname or f"{naming.camel(a.labels[naming.KPI_LABEL])}Alert",
+        labels = {naming.ALERTNAME: a.alertname,
                   **{k: EXAMPLE_VALUE for k in a.series_labels}, **a.labels}
         key = json.dumps(labels, sort_keys=True)
         if key in seen:

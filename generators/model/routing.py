@@ -6,6 +6,7 @@ validator rejects inline secrets naming the field to use instead.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import field_validator, model_validator
 
@@ -14,10 +15,16 @@ from .base import Duration, Frozen, Identifier, LabelName
 _INLINE_SECRETS = {
     "routing_key": "routing_key_file", "service_key": "routing_key_file",
     "api_url": "api_url_file", "auth_password": "auth_password_file",
-    "password": "auth_password_file",
+    "password": "auth_password_file", "auth_secret": "auth_password_file",
 }
 """Inline secret keys Alertmanager would accept, and the ``*_file`` field (present in 0.25) to use instead."""
+_NO_FILE_FIELD = {"auth_secret": "auth_secret_file"}
+"""Secrets whose own ``*_file`` field Alertmanager 0.25 lacks (its amtool rejects it): the CRAM-MD5
+``auth_secret`` gives way to PLAIN/LOGIN authentication with ``auth_password_file``."""
 _URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@]*@", re.IGNORECASE)
+_SLACK_WEBHOOK = re.compile(r"^[a-z]+://hooks\.slack\.com/", re.IGNORECASE)
+_SECRET_PARAMETER = re.compile(r"(token|key|secret|password)$", re.IGNORECASE)
+"""Query parameters that carry a secret: ``token=``, ``key=``, ``access_token=``, ``api_key=``…"""
 
 
 class _Channel(Frozen):
@@ -27,7 +34,9 @@ class _Channel(Frozen):
         if isinstance(data, dict):
             for key, replacement in _INLINE_SECRETS.items():
                 if key in data:
-                    raise ValueError(f"inline secret '{key}' is not allowed: put it in a file and use '{replacement}'")
+                    missing = f" (Alertmanager 0.25 has no {_NO_FILE_FIELD[key]})" if key in _NO_FILE_FIELD else ""
+                    raise ValueError(f"inline secret '{key}' is not allowed: put it in a file and use "
+                                     f"'{replacement}'{missing}")
         return data
 
 
@@ -50,18 +59,35 @@ class Email(_Channel):
 
 
 class Webhook(_Channel):
-    """A plain webhook. Alertmanager 0.25 has no ``url_file``, so the URL is public config:
-    one that embeds credentials (``https://user:pass@host``) is rejected."""
+    """A plain webhook. Alertmanager 0.25 has no ``url_file``, so the URL is public config: one
+    that carries a secret (``https://user:pass@host``, a ``token=``/``key=`` query, a Slack
+    incoming-webhook URL) is rejected, naming the field that keeps it out of the repository."""
 
     url: str
 
     @field_validator("url")
     @classmethod
-    def _no_credentials(cls, value: str) -> str:
-        if _URL_CREDENTIALS.match(value):
-            raise ValueError("a webhook url must not embed credentials (Alertmanager 0.25 has no url_file): "
-                             "use a receiver with a *_file secret instead")
+    def _no_secret(cls, value: str) -> str:
+        problem = url_secret(value)
+        if problem:
+            raise ValueError(problem)
         return value
+
+
+def url_secret(url: str) -> str | None:
+    """Why ``url`` must not be written in the spec, or ``None`` when it carries no secret."""
+    if _SLACK_WEBHOOK.match(url):
+        return ("a Slack incoming-webhook URL is itself a secret: use a slack channel and put the URL "
+                "in the file its 'api_url_file' names")
+    if _URL_CREDENTIALS.match(url):
+        return ("a webhook url must not embed credentials (Alertmanager 0.25 has no url_file): "
+                "use a receiver with a *_file secret instead")
+    secret = [name for name, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)
+              if _SECRET_PARAMETER.search(name)]
+    if secret:
+        return (f"a webhook url must not carry a secret in its query ({', '.join(f'{n}=' for n in secret)}; "
+                "Alertmanager 0.25 has no url_file): use a receiver with a *_file secret instead")
+    return None
 
 
 class Receiver(Frozen):

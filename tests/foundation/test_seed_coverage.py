@@ -8,22 +8,17 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 from generators.spec import load
 
-from .conftest import DEFAULT_SPEC, ROOT
+from tests.support import seed_blocks
 
-SEED = ROOT.parent / "shared" / "seed" / "000_bf1977971eb2357f.txt"
+from .conftest import DEFAULT_SPEC
+
 METRIC_BLOCKS = ("Compute Performance", "Storage Performance", "Network Performance", "Hook Performance",
                  "MCP Integration Performance", "Autonomous Operations Performance")
 KPI_BLOCKS = ("Application Performance", "Infrastructure Performance", "Operational Performance",
               "Developer Productivity", "Business Efficiency")
-
-
-def _blocks() -> list[dict]:
-    text = SEED.read_text()
-    return [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
 
 
 def _leaves(node) -> list[str]:
@@ -42,7 +37,7 @@ def seed_names() -> dict[str, set[str]]:
     """The seed's names by category: metrics, monitoring, thresholds, dashboards, KPIs, routing."""
     names: dict[str, set[str]] = {k: set() for k in ("metrics", "monitoring", "thresholds", "escalation",
                                                      "dashboards", "kpis", "routing")}
-    for block in _blocks():
+    for block in seed_blocks():
         for key, body in block.items():
             if key in METRIC_BLOCKS:
                 names["metrics"] |= set(_leaves(body))

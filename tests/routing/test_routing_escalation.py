@@ -1,9 +1,11 @@
-"""Escalation through the real promtool: a still-firing alert reaches the next level on time, not before.
+"""Escalation: an alert still firing after its escalation time reaches the next level, with its context.
 
-For every escalation of each test spec, a stand-in for a generated alert of the lower
-severity (same labels, a synthetic expression) fires; the generated escalation rule
-must stay silent until the escalation time has passed and then fire with exactly the
-labels the route tests send through amtool (``alert_labels.escalated``).
+Each escalation copy is its original rule with a longer ``for`` and the next severity.
+These tests compare every copy with the rule it copies (same expression and annotations,
+``for`` longer by the escalation times read from the spec) and run the generated promtool
+tests of the copies (firing after the copy's ``for`` with the real value, silent one step
+before, silent on healthy inputs) for the small spec and for a variant in which every kind
+of alert escalates, across two levels.
 """
 from __future__ import annotations
 
@@ -11,58 +13,119 @@ import pytest
 import yaml
 
 from generators import naming, promtool
-from generators.alert_labels import all_alerts
-from generators.escalation import escalations, renotify_interval
+from generators.build import alert_tests, alerts as alerts_builder, routing
+from generators.escalation import renotify_interval
 from generators.escalation_rules import escalation_group
-from generators.model import duration_from_seconds, seconds
-from generators.build import routing
+from generators.model import seconds
+from generators.spec import load
 
-from .routing_support import SPECS, spec_of
+from tests.rules.test_coverage import coverage
 
+from .routing_support import SPECS, small_document, spec_of, write_documents
 
-def _cases():
-    for name in sorted(SPECS):
-        spec = spec_of(name)
-        for e in escalations(spec):
-            yield pytest.param(name, e, id=f"{name}: a {e.from_severity} alert still firing after {e.after} "
-                                           f"becomes {e.to_severity}.")
+LINKS = ("runbook_url", "dashboard_url", "remediation")
+"""Annotations a copy takes from its original unchanged."""
 
 
-def _fill(template: str, labels: dict[str, str]) -> str:
-    for key, value in labels.items():
-        template = template.replace(f"{{{{ $labels.{key} }}}}", value)
-    return template
+def everything_escalates(tmp_path):
+    """The small spec with fyi escalating too (fyi -> next_day -> page_now), an absent alert at
+    next_day, and an SLO whose page tier and no-data alert are below the top level."""
+    doc = small_document()
+    doc["routing"]["severities"]["fyi"]["escalation"] = "10m"
+    doc["kpis"][0]["alerts"].append({"severity": "next_day", "absent": True, "for": "10m"})
+    doc["kpis"][1]["slo"].update(page_severity="next_day", ticket_severity="fyi", no_data="alert")
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return load(path, check_promql=False).spec
 
 
-@pytest.mark.parametrize("name, e", list(_cases()))
-def test_escalation_fires_after_its_time(tmp_path, name, e):
-    spec = spec_of(name)
-    source = next(a for a in all_alerts(spec) if a.labels[naming.SEVERITY] == e.from_severity
-                  and naming.TIER not in a.labels and naming.ESCALATED_FROM not in a.labels)
-    copy = next(a for a in all_alerts(spec) if a.alertname == e.alertname and a.origin.startswith(source.origin + " "))
-    series = {k: routing.EXAMPLE_VALUE for k in source.series_labels}
-    selector = ",".join(f'{k}="{v}"' for k, v in series.items())
-    stand_in = {"alert": source.alertname, "expr": "stand_in_metric > 0", "for": "5m", "labels": source.labels}
-    group = escalation_group(spec)
-    (tmp_path / "rules.yml").write_text(yaml.safe_dump(
-        {"groups": [{"name": "stand_in", "rules": [stand_in]}, group]}, sort_keys=False))
-    kpi = source.labels[naming.KPI_LABEL]
-    rule = next(r for r in group["rules"] if r["alert"] == e.alertname and f'{naming.KPI_LABEL}="{kpi}"' in r["expr"])
-    labels = {**copy.labels, **series}
-    fires_at = int(seconds("5m") + seconds(e.after))
-    test = {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": [{
-        "interval": "1m",
-        "input_series": [{"series": f"stand_in_metric{{{selector}}}", "values": f"1x{fires_at // 60 + 10}"}],
-        "alert_rule_test": [
-            {"eval_time": duration_from_seconds(fires_at - 60), "alertname": e.alertname, "exp_alerts": []},
-            {"eval_time": duration_from_seconds(fires_at + 60), "alertname": e.alertname, "exp_alerts": [{
-                "exp_labels": labels,
-                "exp_annotations": {k: _fill(v, labels) for k, v in rule["annotations"].items()}}]},
-        ]}]}
-    (tmp_path / "test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
-    result = promtool.test_rules(tmp_path / "test.yml")
-    assert result.ok, result.output
-    assert labels[naming.SEVERITY] == e.to_severity
+def _originals(spec) -> dict[str, dict]:
+    """The generated alerting rules outside the escalation file, by (name, tier, window class)."""
+    escalation_file = naming.rule_file("alerts", alerts_builder.ESCALATION_FILE)
+    return {_key(r["alert"], r["labels"]): r for path, doc in alerts_builder.build(spec).items()
+            if path != escalation_file for g in doc["groups"] for r in g["rules"]}
+
+
+def _key(name: str, labels: dict) -> tuple:
+    return name, labels.get(naming.TIER), labels.get(naming.WINDOW_CLASS)
+
+
+def _waited(spec, severity: str, to: str) -> float:
+    """Seconds from an alert of ``severity`` firing to its copy at ``to``, walking the spec's levels."""
+    order, total = list(spec.routing.severities), 0.0
+    while severity != to:
+        route = spec.routing.severities[severity]
+        total += seconds(route.escalation)
+        severity = route.escalate_to or order[order.index(severity) - 1]
+    return total
+
+
+def _specs(tmp_path_factory, name):
+    return everything_escalates(tmp_path_factory.mktemp("esc")) if name == "everything" else spec_of(name)
+
+
+@pytest.mark.parametrize("name", [*sorted(SPECS), "everything"])
+def test_every_copy_is_its_original_with_a_longer_for_and_the_next_severity(tmp_path_factory, name):
+    spec = _specs(tmp_path_factory, name)
+    originals = _originals(spec)
+    for copy in escalation_group(spec)["rules"]:
+        labels, notes = copy["labels"], copy["annotations"]
+        original = originals[_key(labels[naming.ESCALATED_ALERT], labels)]
+        kept = original["annotations"]
+        waited = _waited(spec, original["labels"][naming.SEVERITY], labels[naming.SEVERITY])
+        assert waited > 0 and seconds(copy["for"]) == seconds(original["for"]) + waited, copy["alert"]
+        assert copy["expr"] == original["expr"]
+        assert {k: v for k, v in labels.items() if k not in (naming.ESCALATED_FROM, naming.ESCALATED_ALERT)} \
+            == {**original["labels"], naming.SEVERITY: labels[naming.SEVERITY]}
+        assert {k: notes.get(k) for k in LINKS} == {k: kept.get(k) for k in LINKS}
+        assert notes["summary"].startswith(kept["summary"])
+        assert notes["description"].startswith(kept["description"])  # with the value, as the original shows it
+
+
+def test_the_default_spec_escalates_warnings_with_a_remediation():
+    """So the check above covers remediation on the shipped spec (cache hit ratio, cluster capacity)."""
+    copies = escalation_group(spec_of("default"))["rules"]
+    assert [r for r in copies if r["labels"][naming.ESCALATED_FROM] == "warning" and "remediation" in r["annotations"]]
+
+
+@pytest.mark.parametrize("name", ["small", "everything"])
+def test_the_generated_escalation_tests_pass_promtool(tmp_path_factory, name):
+    """Firing after the copy's ``for`` (with the real value), silent before it and on healthy inputs."""
+    spec = _specs(tmp_path_factory, name)
+    root = tmp_path_factory.mktemp(f"escalation-{name}")
+    documents = {**alerts_builder.build(spec), **alert_tests.build(spec)}
+    escalation = {p: d for p, d in documents.items() if f"/{alerts_builder.ESCALATION_FILE}." in p}
+    write_documents(escalation, root)
+    rule_file = root / naming.rule_file("alerts", alerts_builder.ESCALATION_FILE)
+    checked = promtool.check_rules(rule_file)
+    assert checked.ok and "warn" not in checked.output.lower(), checked.output
+    tests = sorted((root / "tests" / "rules").glob("*.test.yml"))
+    assert tests
+    for test in tests:
+        result = promtool.run("test", "rules", test.relative_to(root), cwd=root, timeout=300)
+        assert result.ok, result.output[-3000:]
+    assert coverage([yaml.safe_load(rule_file.read_text())], [yaml.safe_load(t.read_text()) for t in tests]) == {}
+    for document in (yaml.safe_load(t.read_text()) for t in tests):  # "for" respected: a silent check before firing
+        for group in document["tests"]:
+            fired = [c for c in group["alert_rule_test"] if c["exp_alerts"]]
+            assert all(any(not c["exp_alerts"] and c["alertname"] == f["alertname"]
+                           and seconds(c["eval_time"]) < seconds(f["eval_time"]) for c in group["alert_rule_test"])
+                       for f in fired), group["name"]
+
+
+def test_every_kind_of_alert_escalates_in_the_variant(tmp_path_factory):
+    """The variant exercises what the shipped specs do not: chains, absent, burn-rate and no-data copies."""
+    spec = everything_escalates(tmp_path_factory.mktemp("kinds"))
+    latency, availability = spec.kpi("latency_p95"), spec.kpi("availability")
+    fyi, absent = (naming.alert_name(latency, a) for a in latency.alerts[2:4])
+    climbed = {(r["labels"][naming.ESCALATED_ALERT], r["labels"][naming.SEVERITY])
+               for r in escalation_group(spec)["rules"]}
+    assert {(fyi, "next_day"), (fyi, "page_now"), (absent, "page_now"),
+            (naming.burn_alert_name(availability), "page_now"),
+            (naming.slo_no_data_alert_name(availability), "next_day"),
+            (naming.slo_no_data_alert_name(availability), "page_now")} <= climbed
+    tiers = {r["labels"].get(naming.TIER) for r in escalation_group(spec)["rules"]}
+    assert naming.TIER_TICKET not in tiers
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -76,17 +139,3 @@ def test_the_most_severe_level_re_notifies_at_its_escalation_time(bundles, name)
     # Alertmanager re-sends only when the group flushes: flushes come often enough to be at most 20 % late.
     flush = seconds(child.get("group_interval", config["group_interval"]))
     assert flush <= seconds(child["repeat_interval"]) / 5
-
-
-@pytest.mark.parametrize("name", sorted(SPECS))
-def test_every_escalation_rule_passes_promtool_and_links_its_kpi(tmp_path, name):
-    spec = spec_of(name)
-    group = escalation_group(spec)
-    (tmp_path / "escalation.yml").write_text(yaml.safe_dump({"groups": [group]}, sort_keys=False))
-    result = promtool.check_rules(tmp_path / "escalation.yml")
-    assert result.ok, result.output
-    for rule in group["rules"]:
-        kpi = next(k for k in spec.kpis if f'{naming.KPI_LABEL}="{k.id}"' in rule["expr"])
-        assert rule["annotations"]["runbook_url"] == naming.runbook_url(
-            spec.bundle, kpi, "{{ $labels.escalated_alert }}")
-        assert rule["annotations"].get("dashboard_url") == naming.dashboard_url(spec.bundle, kpi)

@@ -9,6 +9,8 @@ import json
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -30,7 +32,7 @@ def alert(kpi: str, severity: str, service: str, *, tier: str | None = None, esc
                 and a.labels.get(naming.TIER) == tier
                 and (naming.ESCALATED_FROM in a.labels) == escalated)
     found = next(a for a in all_alerts(spec_of("default")) if wanted(a))
-    return {naming.ALERTNAME: found.alertname or "BurnRate", **found.labels,
+    return {naming.ALERTNAME: found.alertname, **found.labels,
             **{k: routing.EXAMPLE_VALUE for k in found.series_labels}, "service": service}
 
 
@@ -68,6 +70,13 @@ CASES = [
     pytest.param({"warn": alert("response_time_p99", "warning", "api"),
                   "escalated": alert("response_time_p99", "critical", "api", escalated=True)}, {"warn"},
                  id="An escalated warning mutes the warning it escalated, so only the page remains."),
+    pytest.param({"crit": alert("response_time_p95", "critical", "api"),
+                  "warn": alert("response_time_p95", "warning", "api"),
+                  "escalated": alert("response_time_p95", "critical", "api", escalated=True)}, {"warn", "escalated"},
+                 id="A critical alert mutes the warning and its escalation copy of the same KPI and service."),
+    pytest.param({"crit": alert("response_time_p95", "critical", "web"),
+                  "escalated": alert("response_time_p95", "critical", "api", escalated=True)}, set(),
+                 id="A critical alert leaves the escalation copy of another service alone."),
 ]
 
 
@@ -116,6 +125,24 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
+@contextmanager
+def recording_webhook() -> Iterator[tuple[str, list]]:
+    """A local webhook recording every notification; yields its URL and the ``(time, body)`` list."""
+    _Recorder.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", _Recorder.received
+    finally:
+        server.shutdown()
+
+
+def _wait_for(done, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def test_each_severity_reaches_its_receiver_and_the_top_level_re_notifies(tmp_path):
     """The small spec with second-scale timings: page_now re-notifies at its escalation time, others once."""
     from generators.spec import load
@@ -125,28 +152,35 @@ def test_each_severity_reaches_its_receiver_and_the_top_level_re_notifies(tmp_pa
     doc["routing"]["severities"]["page_now"]["escalation"] = "5s"
     (tmp_path / "spec.yaml").write_text(json.dumps(doc))
     spec = load(tmp_path / "spec.yaml", check_promql=False).spec
-    _Recorder.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    config = routing.write_override(spec, f"http://127.0.0.1:{server.server_address[1]}/hook")
-    write_documents({"alertmanager.yml": config}, tmp_path)
-    try:
+    with recording_webhook() as (url, received):
+        write_documents({"alertmanager.yml": routing.write_override(spec, url)}, tmp_path)
         with support.alertmanager(tmp_path / "alertmanager.yml", tmp_path) as am:
             posted = time.monotonic()
             _api(am, "alerts", [{"labels": {"alertname": f"Test{s}", "severity": s, "family": s}}
                                      for s in spec.routing.severities])
-            deadline = posted + 15
-            while time.monotonic() < deadline:
-                pages = [t for t, body in _Recorder.received if body["receiver"] == "sre_pager"]
-                if len(pages) >= 2:
-                    break
-                time.sleep(0.2)
-    finally:
-        server.shutdown()
+            _wait_for(lambda: len([b for _, b in received if b["receiver"] == "sre_pager"]) >= 2, 15)
     by_receiver: dict[str, list[float]] = {}
-    for t, body in _Recorder.received:
+    for t, body in received:
         by_receiver.setdefault(body["receiver"], []).append(t - posted)
     assert sorted(by_receiver) == ["sre_pager", "status_board", "team_chat"]
     assert len(by_receiver["team_chat"]) == len(by_receiver["status_board"]) == 1
     first, second = by_receiver["sre_pager"][:2]
     assert 4 <= second - first <= 8, by_receiver  # re-notified at the 5 s escalation time (flush every 1 s)
+
+
+def test_one_incident_pages_once_when_a_muted_warning_escalates(tmp_path):
+    """A critical alert, the warning it mutes, and that warning's escalation copy (the state 15
+    minutes later): the on-call engineer gets one notification, the critical's, and the team none."""
+    spec = spec_of("default")
+    spec = spec.model_copy(update={"routing": spec.routing.model_copy(update={"group_wait": "1s"})})
+    alerts = {"crit": alert("response_time_p95", "critical", "api"),
+              "warn": alert("response_time_p95", "warning", "api"),
+              "escalated": alert("response_time_p95", "critical", "api", escalated=True)}
+    with recording_webhook() as (url, received):
+        write_documents({"alertmanager.yml": routing.write_override(spec, url)}, tmp_path)
+        with support.alertmanager(tmp_path / "alertmanager.yml", tmp_path) as am:
+            _api(am, "alerts", [{"labels": {**labels, "test_alert": key}} for key, labels in alerts.items()])
+            _wait_for(lambda: received, 10)
+            time.sleep(3)  # every group has flushed (group_wait 1 s): a second page would be here by now
+    notified = [(body["receiver"], sorted(a["labels"]["test_alert"] for a in body["alerts"])) for _, body in received]
+    assert notified == [(spec.routing.severities["critical"].receiver, ["crit"])]

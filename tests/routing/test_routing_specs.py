@@ -68,6 +68,29 @@ CASES = [
          "a webhook url must not embed credentials (Alertmanager 0.25 has no url_file): "
          "use a receiver with a *_file secret instead"),
     ], id="A webhook URL carrying credentials is rejected."),
+    pytest.param(_set("routing.receivers.sre_pager.email", {"to": "a@b.c", "auth_secret": "cram-md5"}), [
+        ("routing.receivers.sre_pager.email",
+         "inline secret 'auth_secret' is not allowed: put it in a file and use 'auth_password_file' "
+         "(Alertmanager 0.25 has no auth_secret_file)"),
+    ], id="An inline SMTP CRAM-MD5 secret is rejected, naming the password file to use."),
+    pytest.param(_set("routing.receivers.status_board.webhook", {"url": "https://hooks.slack.com/services/T0/B0/x"}), [
+        ("routing.receivers.status_board.webhook.url",
+         "a Slack incoming-webhook URL is itself a secret: use a slack channel and put the URL in the file "
+         "its 'api_url_file' names"),
+    ], id="A Slack webhook URL given as a plain webhook is rejected, naming api_url_file."),
+    pytest.param(_set("routing.receivers.status_board.webhook", {"url": "https://hooks.example.com/in?token=abc"}), [
+        ("routing.receivers.status_board.webhook.url",
+         "a webhook url must not carry a secret in its query (token=; Alertmanager 0.25 has no url_file): "
+         "use a receiver with a *_file secret instead"),
+    ], id="A webhook URL with a token in its query is rejected."),
+    pytest.param(_set("routing.receivers.status_board.webhook",
+                      {"url": "https://hooks.example.com/in?team=ops&api_key=abc&Key=d"}), [
+        ("routing.receivers.status_board.webhook.url",
+         "a webhook url must not carry a secret in its query (api_key=, Key=; Alertmanager 0.25 has no url_file): "
+         "use a receiver with a *_file secret instead"),
+    ], id="A webhook URL with keys in its query is rejected, naming each parameter."),
+    pytest.param(_set("routing.receivers.status_board.webhook", {"url": "http://127.0.0.1:9095/annotations?source=am"}),
+                 [], id="A webhook URL with a harmless query loads."),
     pytest.param(_set("kpis.0.alerts.2.severity", "urgent"), [
         ("kpis[0].alerts[2].severity", 'severity "urgent" has no route in routing.severities'),
         ("routing.receivers.status_board", "is never used: no alert has severity fyi"),
@@ -85,6 +108,19 @@ CASES = [
     pytest.param(_set("routing.inhibit.0.equal", ["family", "cluster"]), [
         ("routing.inhibit[0].equal", 'label "cluster" is carried by no generated alert'),
     ], id="An inhibition requiring equal values of a label no alert carries is rejected."),
+    pytest.param(_set("routing.inhibit.0.equal", ["family", "trigger"]), [
+        ("routing.inhibit[0].equal",
+         'label "trigger" is carried by none of the alerts the target selects (severity="next_day")'),
+    ], id="An inhibition requiring equal values of a label the alerts it targets never carry is rejected."),
+    pytest.param(_set("routing.inhibit.1.equal", ["slo", "trigger"]), [
+        ("routing.inhibit[1].equal",
+         'label "trigger" is carried by none of the alerts the source selects (tier="page")'),
+        ("routing.inhibit[1].equal",
+         'label "trigger" is carried by none of the alerts the target selects (tier="ticket")'),
+    ], id="An equal label carried only by alerts the inhibition does not select is rejected on both sides."),
+    pytest.param(_set("routing.inhibit.1.source", {"tier": "page", "severity": "fyi"}), [
+        ("routing.inhibit[1].source", 'no generated alert matches all of tier="page", severity="fyi"'),
+    ], id="An inhibition whose matchers each match some alert but together none is rejected."),
     pytest.param(_set("routing.inhibit.1.source", {"tier": "pager"}), [
         ("routing.inhibit[1].source.tier", 'no generated alert has tier="pager" (known: page, ticket)'),
     ], id="An inhibition on a label value no alert has is rejected."),
