@@ -93,7 +93,9 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
         shutil.rmtree(data)
     if options.history:
         summary = backfill.build(loaded.spec, bundle, data, base / "history", now)
-        say(f"history: {summary['series']} series of {summary['metrics']} metrics backfilled in {summary['seconds']}s")
+        state.info["history"] = summary
+        say(f"history: {summary['series']} label sets of {summary['metrics']} metrics, {summary['samples']} samples "
+            f"over {min(summary['days'])}-{max(summary['days'])} days, backfilled in {summary['seconds']}s")
     p_prom, p_am, p_exp, p_node, p_sink, p_syn = free_ports(6)
     state.info.update(started_at=now, bundle=str(bundle), spec=options.spec, overlays=list(options.overlays),
                       scrape_interval=options.scrape_interval, notifications=str(base / "notifications.jsonl"))
@@ -137,8 +139,8 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
     if options.history:
         filled = rulesfill.build(bundle, url(p_prom), data, base / "rules-history", now)
         state.info["recorded_backfill"] = filled
-        say(f"recorded series read with an offset: {filled['records']} backfilled ({filled['blocks']} blocks, "
-            "loaded at Prometheus's next compaction cycle)")
+        say(f"recorded series read in the past: {filled['records']} backfilled in {filled['seconds']}s "
+            f"({filled['passes']} promtool passes, {filled['blocks']} blocks, loaded at Prometheus's next compaction cycle)")
         for error in filled["errors"]:
             say(f"warning: recorded-series backfill failed at {error}")
     state.urls.update(prometheus=url(p_prom), alertmanager=url(p_am), node_exporter=url(p_node), webhook_sink=url(p_sink))
