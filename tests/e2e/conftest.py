@@ -1,8 +1,8 @@
 """The live stack for the end-to-end tests: started once, in a temporary root, and always stopped.
 
-The fast profile (spec/overlays/fast.yaml) keeps the real rules but caps ``for`` at 30 s and
-evaluates every 5 s; scrapes run every 5 s and long rule groups at most every 30 s, so the
-whole module finishes in a few minutes on 2 cores.
+The fast profile (spec/overlays/fast.yaml, alone: no stack flags) keeps the real rules but
+caps ``for`` at 30 s, evaluates the records every 5 s and the long groups every 30 s, and
+scrapes every 5 s, so the whole module finishes in a few minutes on 2 cores.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from generators.stack import procs, stack
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = stack.Options(spec=str(ROOT / "spec/kpis.yaml"), overlays=(str(ROOT / "spec/overlays/fast.yaml"),),
-                        scrape_interval="5s", max_rule_interval="30s", loadgen_rate=20)
+                        loadgen_rate=20)
 
 
 def pytest_configure(config):
