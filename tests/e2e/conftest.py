@@ -44,9 +44,19 @@ def live(tmp_path_factory, request):
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _interrupt)
     request.addfinalizer(lambda: signal.signal(signal.SIGTERM, previous))
-    state = stack.up(root, OPTIONS, say=lambda _msg: None)
+    state = stack.up(root, OPTIONS, say=_SAID.append)
     state.info["root"] = str(root)
+    _SAID.append(f"up in {state.info['ready_seconds']}s")
     return state
+
+
+_SAID: list[str] = []
+"""What ``stack up`` reported (history and backfill sizes and timings), shown in pytest's summary."""
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _SAID:
+        terminalreporter.write_line(f"live stack: {line}")
 
 
 def _interrupt(*_args):
