@@ -174,19 +174,18 @@ def build(bundle: Path, prometheus: str, data_dir: Path, work: Path, now: float,
     single = _single(definitions)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda p: _run(p, definitions, single, prometheus, work), plan))
-    errors = [error for _, error in results if error]
-    blocks = 0
-    for out, error in results:
-        if not error:
-            blocks += _move_blocks(out, data_dir)
+    errors = [error for _, error, _ in results if error]
+    blocks = sum(_move_blocks(out, data_dir) for out, error, _ in results if not error)
     records = set().union(*(p.records for p in plan)) if plan else set()
     return {"records": len(records), "windowed": len(windowed_reads(bundle)), "passes": len(plan),
+            "pass_seconds": {p.name: seconds for p, (_, _, seconds) in zip(plan, results)},
             "blocks": blocks, "errors": errors, "seconds": round(time.monotonic() - started, 1)}
 
 
 def _run(step: Pass, definitions: dict[str, list[dict]], single: dict[str, dict], prometheus: str,
-         work: Path) -> tuple[Path, str | None]:
-    """One pass into ``work/<name>/blocks``; returns that directory and an error, if any."""
+         work: Path) -> tuple[Path, str | None, float]:
+    """One pass into ``work/<name>/blocks``; returns that directory, an error (if any) and its seconds."""
+    started = time.monotonic()
     out = work / step.name
     out.mkdir(parents=True)
     rules_ = [{"record": name, "expr": inline(rule["expr"], single),
@@ -198,8 +197,8 @@ def _run(step: Pass, definitions: dict[str, list[dict]], single: dict[str, dict]
         else:
             _promtool_rules(step, rules_, prometheus, out)
     except (OSError, RuntimeError, ValueError) as err:
-        return out, f"{step.name}: {str(err)[-300:]}"
-    return out, None
+        return out, f"{step.name}: {str(err)[-300:]}", round(time.monotonic() - started, 1)
+    return out, None, round(time.monotonic() - started, 1)
 
 
 def _promtool_rules(step: Pass, rules_: list[dict], prometheus: str, out: Path) -> None:

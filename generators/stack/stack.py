@@ -144,7 +144,7 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
         filled = rulesfill.build(bundle, url(p_prom), data, base / "rules-history", now)
         state.info["recorded_backfill"] = filled
         say(f"recorded series read in the past: {filled['records']} backfilled in {filled['seconds']}s "
-            f"({filled['passes']} promtool passes, {filled['blocks']} blocks, loaded at Prometheus's next compaction cycle)")
+            f"({filled['passes']} passes, {filled['blocks']} blocks, loaded at Prometheus's next compaction cycle)")
         for error in filled["errors"]:
             say(f"warning: recorded-series backfill failed at {error}")
     state.urls.update(prometheus=url(p_prom), alertmanager=url(p_am), node_exporter=url(p_node), webhook_sink=url(p_sink))
