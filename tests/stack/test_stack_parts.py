@@ -41,6 +41,8 @@ def test_override_points_every_receiver_at_the_webhook_and_keeps_routes():
     assert out["route"] == config["route"] and out["inhibit_rules"] == config["inhibit_rules"]
     assert [r["webhook_configs"][0]["url"] for r in out["receivers"]] == ["http://127.0.0.1:9/alerts"] * 2
     assert "global" not in out
+    catch_all = alertmanager.override({"route": {"receiver": "unrouted"}, "receivers": [{"name": "b"}]}, "http://x/alerts")
+    assert [r["name"] for r in catch_all["receivers"]] == ["unrouted", "b"], "the root receiver gets a webhook too"
 
 
 def test_local_config_gives_every_receiver_the_root_catch_all_included_a_webhook(tmp_path):
