@@ -94,7 +94,7 @@ def _daily_antiderivative(t: float) -> float:
 
 
 _WEEK_SHARES = [sum(_weekday(d) for d in range(n)) for n in range(8)]
-"""Sum of the day factors of the first ``n`` days of any week counted from day 0 (7n: one full week)."""
+"""Sum of the day factors of the first ``n`` days of a week counted from day 0 (``n`` = 7: a whole week, 6.4)."""
 
 
 def _wave_integral(t: float) -> float:
