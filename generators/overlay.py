@@ -6,7 +6,8 @@ bundle in minutes. Format (``overlay: 1``):
     overlay: 1
     description: Fast profile for demos and end-to-end tests
     alerts: {max_for: 30s}          # cap every alert's `for`
-    domains: {interval: 5s}         # every domain's rule evaluation interval
+    domains: {interval: 5s, long_interval: 30s}  # every domain's rule groups: records/slo, long
+    stack: {scrape_interval: 5s}    # how `perfcycle stack up` runs (not part of the bundle)
     merge:                          # deep-merged into the spec; `kpis` entries match by id
       routing: {group_wait: 1s, group_interval: 5s}
       kpis:
@@ -18,7 +19,9 @@ Mappings merge key by key, lists are replaced, except ``kpis`` whose entries mer
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
+import yaml
 from pydantic import ValidationError
 
 from .errors import Problem, format_path
@@ -33,6 +36,15 @@ class _AlertKnobs(Frozen):
 class _DomainKnobs(Frozen):
     interval: Duration | None = None
     """Set every domain's rule evaluation interval."""
+    long_interval: Duration | None = None
+    """Set every domain's ``long`` group interval (day averages, baselines; 5 m or slower by default)."""
+
+
+class StackKnobs(Frozen):
+    """How the live stack runs the bundle: not part of the spec, so ``generate`` ignores it."""
+
+    scrape_interval: Duration | None = None
+    """Prometheus's scrape and global evaluation interval in the stack (15 s when unset)."""
 
 
 class Overlay(Frozen):
@@ -42,6 +54,7 @@ class Overlay(Frozen):
     description: str = ""
     alerts: _AlertKnobs = _AlertKnobs()
     domains: _DomainKnobs = _DomainKnobs()
+    stack: StackKnobs = StackKnobs()
     merge: dict = {}
 
 
@@ -65,10 +78,11 @@ def apply(spec: dict, overlay: Overlay, shown: str) -> dict:
     _merge(merged, overlay.merge, "merge", problems, shown)
     if problems:
         raise_problems(problems)
-    if overlay.domains.interval:
-        for domain in (merged.get("domains") or {}).values():
+    for key in ("interval", "long_interval"):
+        value = getattr(overlay.domains, key)
+        for domain in (merged.get("domains") or {}).values() if value else ():
             if isinstance(domain, dict):
-                domain["interval"] = overlay.domains.interval
+                domain[key] = value
     if overlay.alerts.max_for:
         cap = seconds(overlay.alerts.max_for)
         for kpi in merged.get("kpis") or []:
@@ -76,6 +90,18 @@ def apply(spec: dict, overlay: Overlay, shown: str) -> dict:
                 if _seconds_or_none(alert.get("for", "5m")) is None or _seconds_or_none(alert.get("for", "5m")) > cap:
                     alert["for"] = overlay.alerts.max_for
     return merged
+
+
+def stack_knobs(paths) -> StackKnobs:
+    """The ``stack`` knobs of the overlay files at ``paths``, in order, a later file's setting winning.
+
+    Read after ``spec.load`` has validated the same files (YAML overlays: Jsonnet ones carry no stack knobs here).
+    """
+    merged: dict = {}
+    for path in paths:
+        if str(path).endswith((".yaml", ".yml")):
+            merged.update(parse(yaml.safe_load(Path(path).read_text()), str(path)).stack.model_dump(exclude_none=True))
+    return StackKnobs(**merged)
 
 
 def _merge(base: dict, patch: dict, where: str, problems: list[Problem], shown: str) -> None:

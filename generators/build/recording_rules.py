@@ -6,8 +6,9 @@ at an interval fitting its readers:
 - ``records`` at the domain's interval (15 s for real-time metrics, 5 m for cost): the
   aggregated source series (bucket rates, numerators, denominators) and each KPI's value;
 - ``slo`` at the same interval: Sloth-compatible error ratios at every burn-rate window;
-- ``long`` at 5 m or slower: averages over 1 h (executive), 1 d (FinOps) and the baseline
-  window (7 d), plus SLO period and metadata series, all read from recorded series only.
+- ``long`` at 5 m or slower (or the domain's ``long_interval``): averages over 1 h
+  (executive), 1 d (FinOps) and the baseline window (7 d), plus SLO period and metadata
+  series, all read from recorded series only.
 
 Only the ``records`` group reads raw source series, and each histogram is aggregated
 once (``sum by (le, …) (rate(x_bucket[w]))``) however many percentiles read it: that is
@@ -48,7 +49,8 @@ def domain_groups(spec: Spec) -> dict[str, list[dict]]:
                 long += slo_rules.long_records(spec.bundle.name, kpi)
             long += _window_records(spec, kpi)
         interval = spec.domains[domain].interval
-        slow = duration_from_seconds(max(seconds(interval), seconds(LONG_GROUP_MIN_INTERVAL)))
+        slow = spec.domains[domain].long_interval or duration_from_seconds(
+            max(seconds(interval), seconds(LONG_GROUP_MIN_INTERVAL)))
         groups = [(naming.group_name(spec.bundle.name, domain, "records"), interval, fast),
                   (naming.group_name(spec.bundle.name, domain, "slo"), interval, slo_group),
                   (naming.group_name(spec.bundle.name, domain, "long"), slow, long)]

@@ -88,6 +88,9 @@ class Domain(Frozen):
     title: str
     interval: Duration = "1m"
     """Rule evaluation interval, fitting the seed's collection frequency for these metrics."""
+    long_interval: Duration | None = None
+    """Interval of the domain's ``long`` group (hour and day averages, baselines, SLO periods);
+    unset: the domain interval, at least 5 m. The fast overlay sets 30 s, so a test sees them in minutes."""
     layer: str = ""
     """The seed's layer (application, platform, infrastructure) for per-layer views."""
 

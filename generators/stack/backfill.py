@@ -7,18 +7,17 @@ retention so nothing backfilled counts as expired.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
-from . import history, selectors, series, shape
+from . import history, rulesfill, selectors, series, shape
+from .blocks import import_openmetrics
 from ..promcheck import fragments
 from .bundle import expressions
 from .synthetic import save_plans
 
-MAX_BLOCK = f"{history.BLOCK // history.HOUR}h"
 RETENTION = "400d"
 """Longer than the deepest history (200 days) plus the future margin."""
 
@@ -48,23 +47,27 @@ def build(spec, bundle: Path, data_dir: Path, work: Path, now: float, fine_step:
     started = time.monotonic()
     # Every source selector of the spec (even before any rule reads it), then all the bundle runs.
     found = selectors.scan([expr for _, expr in fragments(spec)] + expressions(bundle))
-    # Fine samples around every offset point for every metric: records read with an offset
-    # (backfilled by rulesfill) need their raw inputs there, whatever the raw expressions say.
-    plans = [replace(p, offsets=p.offsets | frozenset(found.offsets)) for p in series.plans(found, job_namer(spec), shape.hints(spec))]
+    # The recorded series rulesfill backfills need their raw inputs at fine steps: around the
+    # offset points of records read with an offset, and in bursts where records read over long
+    # windows are evaluated hourly.
+    offsets, needs = rulesfill.raw_offsets(bundle), rulesfill.raw_needs(bundle)
+    plans = [for_records(p, offsets, needs) for p in series.plans(found, job_namer(spec), shape.hints(spec))]
     if work.exists():
         shutil.rmtree(work)
-    files = history.write(plans, now, work, fine_step=fine_step)
+    files, samples = history.write(plans, now, work, fine_step=fine_step)
     save_plans(plans, work / PLANS)
     data_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda f: _import(f, data_dir), files))
+        list(pool.map(lambda f: import_openmetrics(f, data_dir), files))
     return {"metrics": len(plans), "series": sum(len(p.labels) for p in plans), "files": len(files),
-            "seconds": round(time.monotonic() - started, 1)}
+            "days": sorted({round(history.depth(p.lookback) / history.DAY) for p in plans}),
+            "samples": samples, "seconds": round(time.monotonic() - started, 1)}
 
 
-def _import(path: Path, data_dir: Path) -> None:
-    result = subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "--quiet",
-                             f"--max-block-duration={MAX_BLOCK}", str(path), str(data_dir)],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"promtool could not import {path.name}: {result.stderr.strip() or result.stdout.strip()}")
+def for_records(plan: series.Plan, offsets: dict[str, set[float]], needs: dict[str, tuple[float, float]]) -> series.Plan:
+    """``plan`` with the offsets and bursts the backfilled records reading it need (histograms by any part)."""
+    names = [plan.name] + ([f"{plan.name}_{part}" for part in ("bucket", "sum", "count")] if plan.histogram else [])
+    extra = frozenset().union(*(offsets.get(n, set()) for n in names))
+    bursts = [needs[n] for n in names if n in needs]
+    return replace(plan, offsets=plan.offsets | extra,
+                   burst_depth=max((d for d, _ in bursts), default=0.0), burst_span=max((s for _, s in bursts), default=0.0))

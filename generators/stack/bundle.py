@@ -5,6 +5,7 @@ generator wrote (never the other way round).
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -25,10 +26,20 @@ def rules(bundle: Path) -> list[dict]:
     """Every rule of every group (recording and alerting), each with its group's ``interval``."""
     found = []
     for path in rule_files(bundle):
-        for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
+        for group in _rule_file(path, path.stat().st_mtime_ns).get("groups", []):
             for rule in group.get("rules", []):
                 found.append({**rule, "group": group["name"], "interval": group.get("interval"), "file": path.name})
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def _rule_file(path: Path, _mtime_ns: int) -> dict:
+    """One parsed rule file, kept while it is unchanged: the backfill reads the bundle several times."""
+    return yaml.load(path.read_text(), Loader=_LOADER) or {}
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader when PyYAML has it: the bundle's rule files parse about ten times faster."""
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ def add(commands) -> None:
     sub.add_argument("--overlay", action="append", default=[], metavar="FILE",
                      help="overlay layered on the spec, e.g. spec/overlays/fast.yaml (repeatable)")
     sub.add_argument("--root", default=".", type=Path, help="project root; state lives in ROOT/.stack")
-    sub.add_argument("--scrape-interval", default="15s", help="Prometheus scrape interval (fast demos: 5s)")
+    sub.add_argument("--scrape-interval", metavar="DURATION",
+                     help="Prometheus scrape interval, over the overlays' stack.scrape_interval (default 15s)")
     sub.add_argument("--loadgen-rate", default=20, type=float, help="steady events/s into the exporter (0: none)")
     sub.add_argument("--max-rule-interval", metavar="DURATION",
-                     help="evaluate no rule group less often than this (fast demos and tests: 30s)")
+                     help="evaluate no rule group less often than this (an override: overlays set domains.long_interval)")
     sub.add_argument("--no-history", action="store_true", help="skip the synthetic history backfill")
     sub.set_defaults(command=run)
 

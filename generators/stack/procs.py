@@ -81,24 +81,43 @@ def stop(state: State, timeout: float = 10.0) -> list[str]:
     """SIGTERM every recorded process group (last started first), SIGKILL what outlives ``timeout``.
 
     Returns the names stopped. Only the recorded PIDs' groups are signalled: each was started
-    as a session leader, so its group id is its PID.
+    as a session leader, so its group id is its PID. A group whose leader already exited (a
+    server that crashed during start-up) is still stopped if anything is left in it.
     """
     stopped = []
     for proc in reversed(state.procs):
-        if not alive(proc.pid):
+        if not running(proc.pid):
             continue
         _signal_group(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while alive(proc.pid) and time.monotonic() < deadline:
-            _reap(proc.pid)
+        while running(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if alive(proc.pid):
+        if running(proc.pid):
             _signal_group(proc.pid, signal.SIGKILL)
         _reap(proc.pid)
         stopped.append(proc.name)
-    state.procs = [p for p in state.procs if alive(p.pid)]
+    state.procs = [p for p in state.procs if running(p.pid)]
     state.save()
     return stopped
+
+
+def running(pid: int) -> bool:
+    """The recorded process, or anything left in its process group, is still alive."""
+    _reap(pid)
+    return alive(pid) or bool(group_members(pid))
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of the session and process group ``pgid`` (ours: both are the leader's PID)."""
+    members = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            state, _ppid, group, session = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:4]
+        except (OSError, ValueError):
+            continue
+        if state != "Z" and int(group) == pgid and int(session) == pgid:
+            members.append(int(entry.name))
+    return members
 
 
 def wait_http(url: str, timeout: float, proc: Proc | None = None) -> None:

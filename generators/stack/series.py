@@ -53,6 +53,11 @@ class Plan:
     """Histogram median (raw unit) that keeps the spec's quantile targets met; None: generic."""
     level: float | None = None
     """Per-series gauge value that keeps the spec's gauge target met; None: generic."""
+    burst_depth: float = 0
+    """How far back (s) recorded series read over long windows need this metric's short rates
+    (``rulesfill.raw_needs``): the history adds a fine burst before each hour mark there."""
+    burst_span: float = 0
+    """Length (s) of each burst: the longest short range plus offset those records read."""
 
 
 def plans(found: Found, job_of, hints: dict | None = None) -> list[Plan]:

@@ -17,26 +17,29 @@ from pathlib import Path
 
 import yaml
 
-from .. import pipeline
+from .. import overlay, pipeline
 from ..spec import load
 from . import alertmanager, backfill, procs, promconfig, rulesfill
 from .bundle import cap_intervals, rule_files
 from .ports import HOST, free_ports, url
 
 STATE_DIR = ".stack"
+DEFAULT_SCRAPE = "15s"
 
 
 @dataclass(frozen=True)
 class Options:
     spec: str = "spec/kpis.yaml"
     overlays: tuple[str, ...] = ()
-    scrape_interval: str = "15s"
-    """How often Prometheus scrapes both exporters; the fast profile's demos use 5s."""
+    scrape_interval: str | None = None
+    """How often Prometheus scrapes (and evaluates by default); overrides the overlays'
+    ``stack.scrape_interval`` (the fast profile's 5s); 15s when neither sets it."""
     loadgen_rate: float = 20
     """Steady events per second from the load generator (0: no load generator)."""
     history: bool = True
     max_rule_interval: str | None = None
-    """Cap on rule group intervals in the stack's copy (the fast profile's long groups: 30s)."""
+    """Cap on rule group intervals in the stack's copy, over what the overlays generate (an override:
+    the fast profile already sets its long groups to 30s with ``domains.long_interval``)."""
 
 
 class StackError(RuntimeError):
@@ -82,6 +85,7 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
     if not am_binary:
         raise StackError("prometheus-alertmanager not found on PATH (run `make deps`)")
     loaded = load(options.spec, overlays=options.overlays)
+    scrape_interval = options.scrape_interval or overlay.stack_knobs(options.overlays).scrape_interval or DEFAULT_SCRAPE
     bundle, logs, data = base / "bundle", base / "logs", base / "prometheus-data"
     pipeline.write(pipeline.build_texts(loaded), bundle)
     if options.max_rule_interval:
@@ -93,10 +97,12 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
         shutil.rmtree(data)
     if options.history:
         summary = backfill.build(loaded.spec, bundle, data, base / "history", now)
-        say(f"history: {summary['series']} series of {summary['metrics']} metrics backfilled in {summary['seconds']}s")
+        state.info["history"] = summary
+        say(f"history: {summary['series']} label sets of {summary['metrics']} metrics, {summary['samples']} samples "
+            f"over {min(summary['days'])}-{max(summary['days'])} days, backfilled in {summary['seconds']}s")
     p_prom, p_am, p_exp, p_node, p_sink, p_syn = free_ports(6)
     state.info.update(started_at=now, bundle=str(bundle), spec=options.spec, overlays=list(options.overlays),
-                      scrape_interval=options.scrape_interval, notifications=str(base / "notifications.jsonl"))
+                      scrape_interval=scrape_interval, notifications=str(base / "notifications.jsonl"))
     exporter = _installed("exporter.server")
     python = sys.executable
 
@@ -129,7 +135,7 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
     prom_yml.write_text(yaml.safe_dump(promconfig.build(
         exporter=f"{HOST}:{p_exp}" if exporter else None, node_exporter=f"{HOST}:{p_node}",
         alertmanager=f"{HOST}:{p_am}", synthetic=synthetic, rule_files=[str(p.resolve()) for p in rule_files(bundle)],
-        scrape_interval=options.scrape_interval, evaluation_interval=options.scrape_interval), sort_keys=False))
+        scrape_interval=scrape_interval, evaluation_interval=scrape_interval), sort_keys=False))
     prom = procs.start(state, "prometheus", ["prometheus", f"--config.file={prom_yml}", f"--storage.tsdb.path={data}",
                                              f"--storage.tsdb.retention.time={backfill.RETENTION}",
                                              f"--web.listen-address={HOST}:{p_prom}", "--web.enable-lifecycle"], logs)
@@ -137,8 +143,8 @@ def _up(base: Path, options: Options, state: procs.State, say) -> None:
     if options.history:
         filled = rulesfill.build(bundle, url(p_prom), data, base / "rules-history", now)
         state.info["recorded_backfill"] = filled
-        say(f"recorded series read with an offset: {filled['records']} backfilled ({filled['blocks']} blocks, "
-            "loaded at Prometheus's next compaction cycle)")
+        say(f"recorded series read in the past: {filled['records']} backfilled in {filled['seconds']}s "
+            f"({filled['passes']} passes, {filled['blocks']} blocks, loaded at Prometheus's next compaction cycle)")
         for error in filled["errors"]:
             say(f"warning: recorded-series backfill failed at {error}")
     state.urls.update(prometheus=url(p_prom), alertmanager=url(p_am), node_exporter=url(p_node), webhook_sink=url(p_sink))

@@ -1,8 +1,8 @@
 """The live stack for the end-to-end tests: started once, in a temporary root, and always stopped.
 
-The fast profile (spec/overlays/fast.yaml) keeps the real rules but caps ``for`` at 30 s and
-evaluates every 5 s; scrapes run every 5 s and long rule groups at most every 30 s, so the
-whole module finishes in a few minutes on 2 cores.
+The fast profile (spec/overlays/fast.yaml, alone: no stack flags) keeps the real rules but
+caps ``for`` at 30 s, evaluates the records every 5 s and the long groups every 30 s, and
+scrapes every 5 s, so the whole module finishes in a few minutes on 2 cores.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from generators.stack import procs, stack
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = stack.Options(spec=str(ROOT / "spec/kpis.yaml"), overlays=(str(ROOT / "spec/overlays/fast.yaml"),),
-                        scrape_interval="5s", max_rule_interval="30s", loadgen_rate=20)
+                        loadgen_rate=20)
 
 
 def pytest_configure(config):
@@ -44,9 +44,19 @@ def live(tmp_path_factory, request):
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _interrupt)
     request.addfinalizer(lambda: signal.signal(signal.SIGTERM, previous))
-    state = stack.up(root, OPTIONS, say=lambda _msg: None)
+    state = stack.up(root, OPTIONS, say=_SAID.append)
     state.info["root"] = str(root)
+    _SAID.append(f"up in {state.info['ready_seconds']}s")
     return state
+
+
+_SAID: list[str] = []
+"""What ``stack up`` reported (history and backfill sizes and timings), shown in pytest's summary."""
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in _SAID:
+        terminalreporter.write_line(f"live stack: {line}")
 
 
 def _interrupt(*_args):

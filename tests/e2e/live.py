@@ -41,8 +41,9 @@ class Prometheus:
     def groups(self) -> list[dict]:
         return get(f"{self.base}/api/v1/rules")["data"]["groups"]
 
-    def query(self, expr: str) -> dict:
-        return get(f"{self.base}/api/v1/query", {"query": expr})
+    def query(self, expr: str, at: float | None = None) -> dict:
+        """An instant query, now or at ``at`` (epoch seconds)."""
+        return get(f"{self.base}/api/v1/query", {"query": expr, **({"time": at} if at is not None else {})})
 
     def alerts(self, name: str, **labels) -> list[dict]:
         return [a for a in get(f"{self.base}/api/v1/alerts")["data"]["alerts"]

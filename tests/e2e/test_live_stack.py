@@ -6,10 +6,12 @@ name, never skips or fakes it.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import threading
 import time
-from datetime import datetime
+import urllib.parse
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,8 @@ import yaml
 from generators import naming
 from generators.model.base import seconds
 from generators.spec import load
-from generators.stack import bundle, procs, stack
+from generators.stack import bundle, history, procs, rulesfill, stack
+from generators.stack.synthetic import load_plans
 
 from .conftest import OPTIONS, all_stopped
 from .live import Alertmanager, Injector, Prometheus, deliveries, post, wait_for
@@ -186,7 +189,34 @@ def test_incident_pages_on_call_in_time_with_links(live, incidents, alertname, l
         f"{alertname} took {received - active_at:.1f}s from pending to the sink; promised <= {bound:.0f}s")
     for key in ("summary", "runbook_url", "dashboard_url"):
         assert alert["annotations"].get(key), f"{alertname} notification lacks {key}: {alert['annotations']}"
+    _assert_links_resolve(live, alert)
     assert {r for _, r, _ in deliveries(sink, alertname, **labels)} == {ON_CALL}
+
+
+def _dashboard_panels(live) -> dict[str, set[int]]:
+    """Generated dashboards' uid -> every panel id (rows' panels included)."""
+    def ids(node: dict):
+        for panel in node.get("panels", []):
+            yield panel["id"]
+            yield from ids(panel)
+    boards = [json.loads(p.read_text()) for p in sorted((_bundle(live) / "dashboards").glob("*.json"))]
+    return {board["uid"]: set(ids(board)) for board in boards}
+
+
+def _assert_links_resolve(live, alert: dict) -> None:
+    """Summary expanded; the runbook is the spec's page of the alert's KPI; the dashboard link names a
+    generated dashboard's uid and one of its panels."""
+    notes, kpi = alert["annotations"], alert["labels"].get("kpi")
+    assert "{{" not in notes["summary"] and "$labels" not in notes["summary"], notes["summary"]
+    assert kpi in {k.id for k in SPEC.kpis}, f"alert kpi label {kpi!r} is no KPI of the spec"
+    assert notes["runbook_url"] == SPEC.bundle.runbook_url.replace("{kpi}", kpi), notes["runbook_url"]
+    link = urllib.parse.urlsplit(notes["dashboard_url"])
+    assert notes["dashboard_url"].startswith(SPEC.bundle.grafana_url.rstrip("/") + "/d/"), notes["dashboard_url"]
+    uid = link.path.split("/d/", 1)[1].split("/")[0]
+    panels = _dashboard_panels(live)
+    assert uid in panels, f"dashboard uid {uid} is not among the generated dashboards {sorted(panels)}"
+    panel = urllib.parse.parse_qs(link.query).get("viewPanel", [None])[0]
+    assert panel is not None and int(panel) in panels[uid], f"panel {panel} is not on dashboard {uid}"
 
 
 def test_warning_of_the_same_hook_is_inhibited(live, incidents):
@@ -226,6 +256,64 @@ def test_info_alert_reaches_only_the_dashboard_receiver(live, incidents):
     receivers = {r for a in present for _, r, _ in deliveries(sink, a)}
     assert receivers == {DASHBOARD}, f"info alerts went to {receivers}"
     assert got[0][2]["labels"]["severity"] == "info"
+
+
+def _history_reads(live) -> list[str]:
+    """PromQL that returns data only if the backfill worked: the far end of every window a recorded
+    series is read over (``avg_over_time(r[7d])``, ``predict_linear(r[6h])``, ``r[30d]``) and every
+    offset point (``r offset 1w``)."""
+    windowed, offsets = rulesfill.windowed_reads(_bundle(live)), rulesfill.offset_reads(_bundle(live))
+    assert max(windowed.values()) >= 7 * 86400 and any(7 * 86400 in o for o in offsets.values()), (windowed, offsets)
+    reads = [f"last_over_time({name}[1h] offset {int(depth) - 3600}s)" if depth > 2 * 3600
+             else f"count_over_time({name}[{int(depth)}s])" for name, depth in windowed.items()]
+    return reads + [f"{name} offset {int(offset)}s" for name, points in offsets.items() for offset in points]
+
+
+def _empty(prom: Prometheus, exprs: list[str]) -> list[str]:
+    return [e for e in exprs if not prom.query(e)["data"]["result"]]
+
+
+def test_backfill_gives_baselines_forecasts_and_week_over_week_their_history(live):
+    """History: the records baselines, forecasts, SLO windows and offsets read exist in the past,
+    every source metric reaches back five weeks, and traffic dips on weekends."""
+    filled = live.info["recorded_backfill"]
+    assert filled["errors"] == [] and filled["blocks"] > 0, filled
+    prom = Prometheus(live.urls["prometheus"])
+    reads = _history_reads(live)
+    # Blocks moved in after start are loaded by Prometheus's next compaction cycle (every minute).
+    deadline, missing = time.monotonic() + 90, _empty(prom, reads)
+    while missing and time.monotonic() < deadline:
+        time.sleep(5)
+        missing = _empty(prom, reads)
+    assert not missing, f"{len(missing)} of {len(reads)} reads of backfilled records return nothing:\n" + "\n".join(missing)
+    baseline = "min(count_over_time(le_service:http_request_duration_seconds_bucket:rate5m[7d]))"
+    assert float(prom.query(baseline)["data"]["result"][0]["value"][1]) >= 6 * 24, "7 days of hourly baseline input"
+    _assert_every_source_metric_reaches_back(live, prom, days=34)
+    _assert_weekend_dip(prom)
+
+
+def _assert_every_source_metric_reaches_back(live, prom: Prometheus, days: int) -> None:
+    plans = load_plans(Path(live.info["bundle"]).parent / "history" / "plans.json")
+    names = {f"{p.name}_{part}" for p in plans if p.histogram for part in ("bucket", "sum", "count")}
+    names |= {p.name for p in plans if not p.histogram}
+    answer = prom.query(f'count by (__name__) (last_over_time({{instance=~".+-synthetic"}}[1h] offset {days}d))')
+    found = {r["metric"]["__name__"] for r in answer["data"]["result"]}
+    assert names <= found, f"no history {days} days back for {sorted(names - found)}"
+
+
+def _assert_weekend_dip(prom: Prometheus) -> None:
+    """sum(rate(http_requests_total[1h])) at 15:00 on the last Saturday is WEEKEND times the last Wednesday's."""
+    yesterday = datetime.now(timezone.utc).replace(hour=15, minute=0, second=0, microsecond=0) - timedelta(days=1)
+
+    def last(weekday: int) -> float:
+        return (yesterday - timedelta(days=(yesterday.weekday() - weekday) % 7)).timestamp()
+
+    rates = []
+    for weekday in (5, 2):  # Saturday, Wednesday
+        result = prom.query("sum(rate(http_requests_total[1h]))", at=last(weekday))["data"]["result"]
+        assert result, f"no http_requests_total history on weekday {weekday}"
+        rates.append(float(result[0]["value"][1]))
+    assert rates[0] / rates[1] == pytest.approx(history.WEEKEND, rel=0.05), rates
 
 
 def test_down_stops_every_process(live):

@@ -55,3 +55,31 @@ def test_a_value_an_overlay_breaks_is_reported_on_the_merged_spec(tmp_path):
     with pytest.raises(SpecError) as caught:
         load(DEFAULT_SPEC, check_promql=False, overlays=(patch,))
     assert f"+ {patch}: routing.group_wait:" in str(caught.value)
+
+
+def test_the_fast_profile_alone_sets_the_long_groups_and_the_stacks_scrape_interval():
+    """No stack flags needed: the overlay carries every interval the fast profile changes."""
+    from generators import overlay
+    from generators.build import recording_rules
+    spec = load(DEFAULT_SPEC, check_promql=False, overlays=(FAST,)).spec
+    groups = [g for groups in recording_rules.domain_groups(spec).values() for g in groups]
+    assert {g["interval"] for g in groups if g["name"].endswith(".long")} == {"30s"}
+    assert overlay.stack_knobs([FAST]).scrape_interval == "5s"
+    assert overlay.stack_knobs([]).scrape_interval is None
+
+
+def test_the_staging_example_overlay_generates_a_bundle_promtool_and_amtool_accept(tmp_path):
+    """spec/overlays/staging.yaml: a per-environment overlay, loaded and generated like any spec."""
+    from generators import pipeline, promtool
+    staging = ROOT / "spec" / "overlays" / "staging.yaml"
+    loaded = load(DEFAULT_SPEC, overlays=(staging,))
+    on_call = loaded.spec.routing.receivers["on_call_engineer"]
+    assert on_call.pagerduty is None and on_call.email is None and on_call.slack.channel == "#perf-staging"
+    assert [str(a.when) for a in loaded.spec.kpi("hook_success_rate").alerts] == ["< 60", "< 80"]
+    pipeline.write(pipeline.build_texts(loaded), tmp_path)
+    rules = sorted(p for d in ("recording_rules", "alerts") for p in (tmp_path / d).glob("*.yml"))
+    checked = promtool.check_rules(*rules)
+    assert checked.ok, checked.output
+    config = promtool.amtool_check_config(tmp_path / "alertmanager" / "alertmanager.yml")
+    assert config.ok, config.output
+    assert "hook:hook_success_rate:ratio_rate5m < 60" in (tmp_path / "alerts" / "hooks.yml").read_text()

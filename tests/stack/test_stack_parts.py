@@ -7,6 +7,7 @@ import time
 import urllib.request
 
 import pytest
+import yaml
 
 from generators.stack import alertmanager, bundle, ports, procs, promconfig
 
@@ -40,6 +41,20 @@ def test_override_points_every_receiver_at_the_webhook_and_keeps_routes():
     assert out["route"] == config["route"] and out["inhibit_rules"] == config["inhibit_rules"]
     assert [r["webhook_configs"][0]["url"] for r in out["receivers"]] == ["http://127.0.0.1:9/alerts"] * 2
     assert "global" not in out
+    catch_all = alertmanager.override({"route": {"receiver": "unrouted"}, "receivers": [{"name": "b"}]}, "http://x/alerts")
+    assert [r["name"] for r in catch_all["receivers"]] == ["unrouted", "b"], "the root receiver gets a webhook too"
+
+
+def test_local_config_gives_every_receiver_the_root_catch_all_included_a_webhook(tmp_path):
+    """An alert no route matches lands in the root receiver: in the stack it must reach the sink too."""
+    from generators.spec import load
+    config = yaml.safe_load(alertmanager.write_local(load("spec/kpis.yaml").spec, tmp_path, "http://127.0.0.1:9/alerts")
+                            .read_text())
+    names = {r["name"] for r in config["receivers"]}
+    assert config["route"]["receiver"] in names
+    assert all(r.get("webhook_configs") == [{"url": "http://127.0.0.1:9/alerts", "send_resolved": True}]
+               for r in config["receivers"]), config["receivers"]
+    assert "templates" not in config
 
 
 def test_stop_ends_the_whole_process_group_of_each_recorded_process(tmp_path):
