@@ -47,8 +47,12 @@ def _with_json_header(document: object, head: str) -> object:
     return {key: head, **{k: v for k, v in document.items() if k != key}}
 
 
-class _Dumper(yaml.SafeDumper):
-    """Safe YAML with literal blocks for multi-line strings and no anchors or aliases."""
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """Safe YAML with literal blocks for multi-line strings and no anchors or aliases.
+
+    libyaml's emitter when present (5x faster, the same bytes for our documents: the
+    committed outputs are the check), like the loader in ``generators.spec``.
+    """
 
     def ignore_aliases(self, data: object) -> bool:
         return True

@@ -24,19 +24,21 @@ _RECORD = re.compile(r"\b[a-zA-Z_]*:[a-zA-Z0-9_:]*\b")
 def build(spec: Spec) -> dict[str, object]:
     """Per domain with alerts: ``<domain>.test.yml`` and, for week-over-week alerts, ``<domain>.trend.test.yml``."""
     out: dict[str, object] = {}
+    by_domain = recording_rules.domain_groups(spec)  # built once: every domain's test reads them
+    owners = recording_rules.record_owners(spec, by_domain)
     for domain, group in alert_builder.domain_groups(spec).items():
         found = cases(spec, domain)
         quick = [c for c in found if c.step == alert_cases.STEP]
         trend = [c for c in found if c.step == alert_cases.TREND_STEP]
-        out[naming.test_file(domain)] = _file(spec, domain, group, quick, rule_files(spec, domain, group))
+        out[naming.test_file(domain)] = _file(by_domain, group, quick, rule_files(by_domain, owners, domain, group))
         if trend:  # fed recorded series only: the alert file alone keeps a week of evaluations quick
             out[naming.test_file(f"{domain}.trend")] = _file(
-                spec, domain, group, trend, [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', domain)}"])
+                by_domain, group, trend, [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', domain)}"])
     escalation = escalation_group(spec)
     if escalation is not None:  # fed ALERTS directly: the escalation file alone
         found = escalation_cases.escalation_cases(spec)
         out[naming.test_file(alert_builder.ESCALATION_FILE)] = _file(
-            spec, alert_builder.ESCALATION_FILE, escalation, found,
+            by_domain, escalation, found,
             [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', alert_builder.ESCALATION_FILE)}"])
     return out
 
@@ -55,10 +57,13 @@ def cases(spec: Spec, domain: str) -> list[alert_cases.Case]:
     return out
 
 
-def rule_files(spec: Spec, domain: str, alert_group: dict) -> list[str]:
-    """The domain's alert file and every recording file its alerts' inputs come from, transitively."""
-    owners = recording_rules.record_owners(spec)
-    by_domain = recording_rules.domain_groups(spec)
+def rule_files(by_domain: dict[str, list[dict]], owners: dict[str, str], domain: str,
+               alert_group: dict) -> list[str]:
+    """The domain's alert file and every recording file its alerts' inputs come from, transitively.
+
+    ``by_domain`` and ``owners`` are ``recording_rules.domain_groups`` and ``record_owners``,
+    passed in because rebuilding them per domain made generation grow with domains x KPIs.
+    """
     needed: list[str] = []
     pending = [domain]
     while pending:
@@ -75,8 +80,7 @@ def rule_files(spec: Spec, domain: str, alert_group: dict) -> list[str]:
     return files + [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', domain)}"]
 
 
-def _file(spec: Spec, domain: str, alert_group: dict, found: list, files: list[str]) -> dict:
-    by_domain = recording_rules.domain_groups(spec)
+def _file(by_domain: dict[str, list[dict]], alert_group: dict, found: list, files: list[str]) -> dict:
     order = [g["name"] for f in files if f.startswith(f"{RULES_FROM_TEST}/recording_rules/")
              for g in by_domain[f.rsplit("/", 1)[1].removesuffix(".yml")]]
     return {"rule_files": files,
