@@ -12,12 +12,11 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from . import overlay
-from . import importers
+from . import importers, overlay, promtool
 from .errors import Problem, SpecError, format_path
 from .model import Spec, cross_problems
 from .model.kpi import Source
-from .promcheck import promql_problems
+from .promcheck import checked_fragments, document_fragments, promql_problems
 
 _KINDS = {"quantile", "ratio", "rate", "gauge", "expression"}
 _TYPE_WORDS = {"Comparison", "Target", "function-before"}
@@ -47,13 +46,30 @@ def load(path: str | Path, check_promql: bool = True, overlays: tuple[str | Path
     if isinstance(document, dict) and document.get("slo_files"):
         document, included = _include_slos(document, Path(path).parent, shown)
         raw_bytes += included
-    spec = _validate(document, shown)
-    problems = [Problem(shown, where, what) for where, what in cross_problems(spec)]
-    if check_promql and not problems:
-        problems += [Problem(shown, where, what) for where, what in promql_problems(spec)]
+    spec, problems = _validate(document, shown)
+    if spec is not None:
+        problems += [Problem(shown, where, what) for where, what in cross_problems(spec)]
+    if check_promql:
+        problems += _promql(spec, document, shown)
     if problems:
         raise SpecError(problems)
     return LoadedSpec(spec=spec, path=shown, sha256=hashlib.sha256(raw_bytes).hexdigest())
+
+
+def _promql(spec: Spec | None, document: dict, shown: str) -> list[Problem]:
+    """PromQL problems, reported with every other problem of the same run.
+
+    A valid model gives every fragment; a structurally invalid spec gives those of the KPIs
+    and panels that validate on their own. Without promtool the structural problems are
+    still worth reporting, so a missing tool only stops a run that has none.
+    """
+    pieces = checked_fragments(spec) if spec is not None else document_fragments(document)
+    try:
+        return [Problem(shown, where, what) for where, what in promql_problems(pieces)]
+    except promtool.ToolMissing:
+        if spec is not None:
+            raise
+        return []
 
 
 def _read(path: str | Path, shown: str) -> bytes:
@@ -123,13 +139,14 @@ def _evaluate_jsonnet(shown: str) -> object:
         raise SpecError([Problem(shown, "", f"Jsonnet error: {first}")]) from None
 
 
-def _validate(document: object, shown: str) -> Spec:
+def _validate(document: object, shown: str) -> tuple[Spec | None, list[Problem]]:
+    """The model, or None and every structural problem (a non-mapping is not worth checking further)."""
     if not isinstance(document, dict):
         raise SpecError([Problem(shown, "", "the spec must be a mapping with version, bundle, kpis, …")])
     try:
-        return Spec.model_validate(document)
+        return Spec.model_validate(document), []
     except ValidationError as err:
-        raise SpecError([_problem(shown, e) for e in err.errors()]) from None
+        return None, [_problem(shown, e) for e in err.errors()]
 
 
 def _problem(shown: str, error: dict) -> Problem:
