@@ -41,14 +41,33 @@ def test_check_passes_right_after_generate(generated_project):
     assert "files match spec/kpis.yaml" in done.stdout
 
 
+def _named(stderr: str, kind: str) -> set[str]:
+    return {line.split(":", 1)[1].strip() for line in stderr.splitlines() if line.strip().startswith(f"{kind}:")}
+
+
 def test_editing_one_threshold_makes_check_fail_naming_the_drifted_files(generated_project, tmp_path):
+    """Only the files whose content changes are named; the rest (new spec hash only) are one summary line."""
     project = _copy(generated_project, tmp_path)
     spec = project / "spec" / "kpis.yaml"
     spec.write_text(spec.read_text().replace('when: "> 85", for: 5m', 'when: "> 90", for: 5m', 1))
     done = run_cli("check", cwd=project)
     assert done.returncode == 1
-    assert "changed: docs/kpis.md" in done.stderr
+    assert _named(done.stderr, "changed") == {
+        "alerts/compute.yml", "tests/rules/compute.test.yml", "docs/kpis.md",
+        "dashboards/operational.json", "dashboards/performance_engineering.json"}
+    others = len(snapshot(project)) - 1 - 5  # every output but the five, and not the spec itself
+    assert f"{others} files differ only in the spec hash header" in done.stderr
     assert "run `make generate` and commit" in done.stderr
+
+
+def test_a_spec_edit_that_changes_no_output_still_fails_check_on_the_headers(generated_project, tmp_path):
+    project = _copy(generated_project, tmp_path)
+    spec = project / "spec" / "kpis.yaml"
+    spec.write_text(spec.read_text() + "# a comment changes the spec's sha256 and nothing else\n")
+    done = run_cli("check", cwd=project)
+    assert done.returncode == 1
+    assert _named(done.stderr, "changed") == set()
+    assert f"{len(snapshot(project)) - 1} files differ only in the spec hash header" in done.stderr
 
 
 def test_check_reports_missing_and_stale_files(generated_project, tmp_path):
