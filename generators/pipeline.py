@@ -23,9 +23,12 @@ GENERATED_ROOTS = ("recording_rules", "alerts", "alertmanager", "dashboards", "p
 """Where generated files live; a file there whose first line carries the marker is ours to replace."""
 
 
-def build_texts(loaded: LoadedSpec) -> dict[str, str]:
-    """Every output file's text, keyed by path relative to the project root, in sorted order."""
-    head = header(loaded.path, loaded.sha256)
+def build_texts(loaded: LoadedSpec, root: str | Path = ".") -> dict[str, str]:
+    """Every output file's text, keyed by path relative to the project ``root``, in sorted order.
+
+    Headers name the spec relative to ``root``, however it was spelled on the command line.
+    """
+    head = header(loaded.named_from(root), loaded.sha256)
     documents: dict[str, object] = {}
     for name in BUILDERS:
         built = import_module(f"generators.build.{name}").build(loaded.spec)

@@ -6,6 +6,7 @@ This is the only module that knows file formats; it returns a ``Spec`` or raises
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,20 @@ class LoadedSpec:
 
     spec: Spec
     path: str
+    """The spec (`` + overlay`` for each overlay) as the user spelled it: problems cite this."""
     sha256: str
+    files: tuple[str, ...] = ()
+    """The spec file, then its overlays, as given."""
+
+    def named_from(self, root: str | Path = ".") -> str:
+        """The spec as output headers name it: relative to ``root`` in posix form.
+
+        However ``--spec`` was spelled (``./spec/kpis.yaml``, an absolute path), the headers
+        stay the same, so they neither drift nor carry a machine's paths.
+        """
+        if not self.files:
+            return self.path
+        return " + ".join(Path(os.path.relpath(f, root)).as_posix() for f in self.files)
 
 
 def load(path: str | Path, check_promql: bool = True, overlays: tuple[str | Path, ...] = ()) -> LoadedSpec:
@@ -53,7 +67,8 @@ def load(path: str | Path, check_promql: bool = True, overlays: tuple[str | Path
         problems += _promql(spec, document, shown)
     if problems:
         raise SpecError(problems)
-    return LoadedSpec(spec=spec, path=shown, sha256=hashlib.sha256(raw_bytes).hexdigest())
+    return LoadedSpec(spec=spec, path=shown, sha256=hashlib.sha256(raw_bytes).hexdigest(),
+                      files=tuple(str(f) for f in (path, *overlays)))
 
 
 def _promql(spec: Spec | None, document: dict, shown: str) -> list[Problem]:

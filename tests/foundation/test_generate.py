@@ -140,3 +140,23 @@ def test_lint_runs_promtool_and_amtool_on_the_outputs(generated_project):
     done = run_cli("lint", cwd=generated_project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout
+
+
+def test_headers_name_the_spec_relative_to_the_root_however_it_is_spelled(generated_project, tmp_path):
+    """``./spec/kpis.yaml``, an absolute path or another working directory: the same bytes, no machine paths."""
+    project = _copy(generated_project, tmp_path)
+    before = snapshot(project)
+    for spelling in ("./spec/kpis.yaml", str(project / "spec" / "kpis.yaml")):
+        done = run_cli("generate", "--spec", spelling, cwd=project)
+        assert done.returncode == 0, done.stderr
+        assert "0 changed" in done.stdout
+    elsewhere = run_cli("check", "--root", str(project), "--spec", str(project / "spec" / "kpis.yaml"), cwd=tmp_path)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert snapshot(project) == before
+    assert all(str(tmp_path) not in body.decode() for body in before.values())
+
+
+def test_the_header_names_overlays_relative_to_the_root_too():
+    loaded = load(DEFAULT_SPEC, check_promql=False, overlays=(ROOT / "spec" / "overlays" / "fast.yaml",))
+    assert loaded.named_from(ROOT) == "spec/kpis.yaml + spec/overlays/fast.yaml"
+    assert loaded.named_from(ROOT / "spec") == "kpis.yaml + overlays/fast.yaml"
