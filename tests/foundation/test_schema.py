@@ -38,6 +38,12 @@ def test_the_shipped_specs_validate_against_the_generated_schema(path):
     assert _errors(yaml.safe_load((ROOT / path).read_text())) == []
 
 
+def test_the_jsonnet_spec_validates_against_the_generated_schema():
+    import _jsonnet
+
+    assert _errors(json.loads(_jsonnet.evaluate_file(str(ROOT / "spec" / "kpis.jsonnet")))) == []
+
+
 def test_the_committed_schema_is_the_generated_one_and_validates_the_default_spec():
     committed = json.loads((ROOT / "spec" / "kpis.schema.json").read_text())
     committed.pop("$comment")
