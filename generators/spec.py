@@ -6,6 +6,7 @@ This is the only module that knows file formats; it returns a ``Spec`` or raises
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from .model import Spec, cross_problems
 from .model.kpi import Source
 from .promcheck import checked_fragments, document_fragments, promql_problems
 
+_JSONNET = (".jsonnet", ".libsonnet")
 _KINDS = {"quantile", "ratio", "rate", "gauge", "expression"}
 _TYPE_WORDS = {"Comparison", "Target", "function-before"}
 
@@ -50,10 +52,13 @@ def load(path: str | Path, check_promql: bool = True, overlays: tuple[str | Path
     shown = str(path)
     raw_bytes = _read(path, shown)
     document = _parse(raw_bytes, shown)
+    raw_bytes = _with_imports(raw_bytes, document, shown)
     for overlay_path in overlays:
         overlay_shown = str(overlay_path)
         overlay_bytes = _read(overlay_path, overlay_shown)
-        patch = overlay.parse(_parse(overlay_bytes, overlay_shown), overlay_shown)
+        parsed = _parse(overlay_bytes, overlay_shown)
+        overlay_bytes = _with_imports(overlay_bytes, parsed, overlay_shown)
+        patch = overlay.parse(parsed, overlay_shown)
         document = overlay.apply(document, patch, overlay_shown) if isinstance(document, dict) else document
         raw_bytes += b"\0" + overlay_bytes
         shown += f" + {overlay_shown}"
@@ -87,6 +92,17 @@ def _promql(spec: Spec | None, document: dict, shown: str) -> list[Problem]:
         return []
 
 
+def _with_imports(raw: bytes, document: object, shown: str) -> bytes:
+    """What the header's sha256 covers: a Jsonnet file's own bytes and what it evaluates to.
+
+    Jsonnet imports other files (``spec/kpis.jsonnet`` imports ``kpis.yaml``); hashing the
+    evaluated document too makes the hash change when an imported file does.
+    """
+    if not shown.endswith(_JSONNET):
+        return raw
+    return raw + b"\0" + json.dumps(document, sort_keys=True).encode()
+
+
 def _read(path: str | Path, shown: str) -> bytes:
     try:
         return Path(path).read_bytes()
@@ -95,7 +111,7 @@ def _read(path: str | Path, shown: str) -> bytes:
 
 
 def _parse(raw: bytes, shown: str) -> object:
-    if shown.endswith((".jsonnet", ".libsonnet")):
+    if shown.endswith(_JSONNET):
         return _evaluate_jsonnet(shown)
     try:
         documents = list(yaml.load_all(raw, Loader=_UniqueKeyLoader))
@@ -143,8 +159,6 @@ def _imported(documents: list[object], shown: str) -> object:
 
 
 def _evaluate_jsonnet(shown: str) -> object:
-    import json
-
     import _jsonnet
 
     try:

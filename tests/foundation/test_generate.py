@@ -158,3 +158,11 @@ def test_the_header_names_overlays_relative_to_the_root_too():
     loaded = load(DEFAULT_SPEC, check_promql=False, overlays=(ROOT / "spec" / "overlays" / "fast.yaml",))
     assert loaded.named_from(ROOT) == "spec/kpis.yaml + spec/overlays/fast.yaml"
     assert loaded.named_from(ROOT / "spec") == "kpis.yaml + overlays/fast.yaml"
+
+
+def test_a_jsonnet_spec_hash_follows_the_files_it_imports(tmp_path):
+    (tmp_path / "kpis.jsonnet").write_bytes((ROOT / "spec" / "kpis.jsonnet").read_bytes())
+    (tmp_path / "kpis.yaml").write_bytes(DEFAULT_SPEC.read_bytes())
+    before = load(tmp_path / "kpis.jsonnet", check_promql=False).sha256
+    (tmp_path / "kpis.yaml").write_text(DEFAULT_SPEC.read_text().replace("for: 5m", "for: 6m", 1))
+    assert load(tmp_path / "kpis.jsonnet", check_promql=False).sha256 != before
