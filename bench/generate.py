@@ -116,15 +116,15 @@ def report(rows: list[tuple[str, int, Timing]], reference_size: int) -> bool:
     linear = True
     for name, size, t in rows:
         wall_ratio = cpu_ratio = "-"
+        verdict = ""
         if name.startswith("synthetic-"):
             wall_x = (t.wall / size) / (reference.wall / reference_size)
             cpu_x = (t.cpu / size) / (reference.cpu / reference_size)
             wall_ratio, cpu_ratio = f"{wall_x:.2f}x", f"{cpu_x:.2f}x"
             if cpu_x > LINEAR_LIMIT:
-                linear = False
-                cpu_ratio += " NOT LINEAR"
+                linear, verdict = False, "  NOT LINEAR"
         print(f"{name:<18}{size:>7}{t.load:>9.3f}{t.build:>9.3f}{t.wall:>9.3f}{t.cpu:>9.3f}"
-              f"{size / t.wall:>9.0f}{t.files:>7}{wall_ratio:>10}{cpu_ratio:>9}")
+              f"{size / t.wall:>9.0f}{t.files:>7}{wall_ratio:>10}{cpu_ratio:>9}{verdict}")
     return linear
 
 

@@ -19,12 +19,13 @@ def escalation_cases(spec: Spec) -> list[Case]:
     if group is None:
         return []
     out = []
+    kpis = {k.id: k for k in spec.kpis}  # one index, not a scan of every KPI per escalation rule
     for e in escalations(spec):
         for rule in group["rules"]:
             if rule["labels"].get(naming.ESCALATED_FROM) != e.from_severity or rule["alert"] != e.alertname:
                 continue
             kpi_id = rule["expr"].split(f'{naming.KPI_LABEL}="')[1].split('"')[0]
-            kpi = spec.kpi(kpi_id)
+            kpi = kpis[kpi_id]
             original = next(r for r in alert_rules.kpi_rules(spec, kpi)
                             if r["labels"][naming.SEVERITY] == e.from_severity
                             and r["labels"].get(naming.TIER) != naming.TIER_TICKET)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
+from . import gc_pause
 from .render import MARKER, header, render, without_header
 from .spec import LoadedSpec
 
@@ -23,6 +24,7 @@ GENERATED_ROOTS = ("recording_rules", "alerts", "alertmanager", "dashboards", "p
 """Where generated files live; a file there whose first line carries the marker is ours to replace."""
 
 
+@gc_pause.paused()
 def build_texts(loaded: LoadedSpec, root: str | Path = ".") -> dict[str, str]:
     """Every output file's text, keyed by path relative to the project ``root``, in sorted order.
 

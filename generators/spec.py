@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from . import importers, overlay, promtool
+from . import gc_pause, importers, overlay, promtool
 from .errors import Problem, SpecError, format_path
 from .model import Spec, cross_problems
 from .model.kpi import Source
@@ -47,6 +47,7 @@ class LoadedSpec:
         return " + ".join(Path(os.path.relpath(f, root)).as_posix() for f in self.files)
 
 
+@gc_pause.paused()
 def load(path: str | Path, check_promql: bool = True, overlays: tuple[str | Path, ...] = ()) -> LoadedSpec:
     """Load, validate and cross-check a spec (with overlays applied in order); raise ``SpecError`` on any problem."""
     shown = str(path)
