@@ -12,7 +12,7 @@ import re
 
 from .. import alert_cases, escalation_cases, naming, raw_cases, slo_cases
 from ..escalation_rules import escalation_group
-from ..model import Spec
+from ..model import Kpi, Spec, kpis_by_domain
 from . import alerts as alert_builder
 from . import recording_rules
 
@@ -24,29 +24,30 @@ _RECORD = re.compile(r"\b[a-zA-Z_]*:[a-zA-Z0-9_:]*\b")
 def build(spec: Spec) -> dict[str, object]:
     """Per domain with alerts: ``<domain>.test.yml`` and, for week-over-week alerts, ``<domain>.trend.test.yml``."""
     out: dict[str, object] = {}
-    by_domain = recording_rules.domain_groups(spec)  # built once: every domain's test reads them
-    owners = recording_rules.record_owners(spec, by_domain)
+    recording = recording_rules.domain_groups(spec)  # built once: every domain's test reads them
+    owners = recording_rules.record_owners(spec, recording)
+    kpis = kpis_by_domain(spec)
     for domain, group in alert_builder.domain_groups(spec).items():
-        found = cases(spec, domain)
+        found = cases(spec, domain, kpis.get(domain, []))
         quick = [c for c in found if c.step == alert_cases.STEP]
         trend = [c for c in found if c.step == alert_cases.TREND_STEP]
-        out[naming.test_file(domain)] = _file(by_domain, group, quick, rule_files(by_domain, owners, domain, group))
+        out[naming.test_file(domain)] = _file(recording, group, quick, rule_files(recording, owners, domain, group))
         if trend:  # fed recorded series only: the alert file alone keeps a week of evaluations quick
             out[naming.test_file(f"{domain}.trend")] = _file(
-                by_domain, group, trend, [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', domain)}"])
+                recording, group, trend, [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', domain)}"])
     escalation = escalation_group(spec)
     if escalation is not None:  # fed ALERTS directly: the escalation file alone
         found = escalation_cases.escalation_cases(spec)
         out[naming.test_file(alert_builder.ESCALATION_FILE)] = _file(
-            by_domain, escalation, found,
+            recording, escalation, found,
             [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', alert_builder.ESCALATION_FILE)}"])
     return out
 
 
-def cases(spec: Spec, domain: str) -> list[alert_cases.Case]:
-    """Every case of a domain's alerts, in spec order."""
+def cases(spec: Spec, domain: str, kpis: list[Kpi] | None = None) -> list[alert_cases.Case]:
+    """Every case of a domain's alerts, in spec order (``kpis``: the domain's, when already known)."""
     out: list[alert_cases.Case] = []
-    for kpi in (k for k in spec.kpis if k.domain == domain):
+    for kpi in (k for k in spec.kpis if k.domain == domain) if kpis is None else kpis:
         for alert, rule in alert_cases.alert_pairs(spec, kpi):
             out += alert_cases.spec_alert_cases(spec, kpi, alert, rule)
             out += raw_cases.raw_cases(kpi, alert, rule)

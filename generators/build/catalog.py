@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import kinds, naming
-from ..model import Alert, Kpi, Spec
+from ..model import Alert, Kpi, Spec, kpis_by_domain
 from . import Documents
 
 CATALOG_PATH = "docs/kpis.md"
@@ -17,8 +17,9 @@ def build(spec: Spec) -> Documents:
         "(severity: condition, for how long) and the dashboards that show it. Regenerate with `make generate`.",
         "",
     ]
+    by_domain = kpis_by_domain(spec)
     for domain_id, domain in spec.domains.items():
-        kpis = [k for k in spec.kpis if k.domain == domain_id]
+        kpis = by_domain.get(domain_id)
         if not kpis:
             continue
         lines += [f"## {domain.title}", "", "| KPI | unit | target | query | alerts | audiences |",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import kinds, naming, slo_rules
-from ..model import Kpi, Spec, duration_from_seconds, seconds
+from ..model import Kpi, Spec, duration_from_seconds, kpis_by_domain, seconds
 
 LONG_GROUP_MIN_INTERVAL = "5m"
 """Long-window averages move slowly; evaluating them more often only costs CPU."""
@@ -68,14 +68,6 @@ def record_owners(spec: Spec, groups: dict[str, list[dict]] | None = None) -> di
     groups = domain_groups(spec) if groups is None else groups
     return {rule["record"]: domain for domain, domain_rules in groups.items()
             for group in domain_rules for rule in group["rules"]}
-
-
-def kpis_by_domain(spec: Spec) -> dict[str, list[Kpi]]:
-    """The KPIs of each domain in spec order, found in one pass (not one scan of all KPIs per domain)."""
-    out: dict[str, list[Kpi]] = {}
-    for kpi in spec.kpis:
-        out.setdefault(kpi.domain, []).append(kpi)
-    return out
 
 
 def long_windows(spec: Spec, kpi: Kpi) -> list[str]:
