@@ -8,7 +8,7 @@ SPEC        ?= spec/kpis.yaml
 DEB_PACKAGES := prometheus prometheus-alertmanager prometheus-node-exporter
 STAMP       := $(VENV)/.installed
 
-.PHONY: all venv deps generate check validate test unit lint bench bench-rules clean up down status e2e
+.PHONY: all venv venv-deps deps generate check validate test unit lint bench bench-rules clean up down status e2e
 
 # The live stack (docs/stack.md): the fast profile by default, so alerts fire in seconds.
 # The overlay alone sets every interval; STACK_FLAGS overrides them (e.g. --scrape-interval 15s).
@@ -20,10 +20,22 @@ all: generate
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || $(MAKE) --no-print-directory venv-deps
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+# `python3 -m venv` needs ensurepip, which bare Debian ships apart in python3-venv:
+# installed when root, else explained (the venv target calls this only when it is missing).
+venv-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing: python3-venv ($(PYTHON) -m venv needs ensurepip)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; \
+	else \
+		echo "$(PYTHON) -m venv needs ensurepip: install it with: sudo apt-get install python3-venv"; \
+		exit 1; \
+	fi
 
 # The real tools come from Debian packages: installed when root and missing, else explained.
 deps:

@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    texts = pipeline.build_texts(load(args.spec, overlays=tuple(args.overlay)))
+    texts = pipeline.build_texts(load(args.spec, overlays=tuple(args.overlay)), args.root)
     touched = pipeline.write(texts, args.root)
     print(f"perfcycle: {len(texts)} files generated from {args.spec}; {len(touched)} changed")
     for path in touched:
@@ -69,7 +69,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    texts = pipeline.build_texts(load(args.spec, overlays=tuple(args.overlay)))
+    texts = pipeline.build_texts(load(args.spec, overlays=tuple(args.overlay)), args.root)
     found = pipeline.drift(texts, args.root)
     if found:
         print(f"perfcycle check: outputs drifted from {args.spec} (run `make generate` and commit):", file=sys.stderr)
@@ -103,7 +103,7 @@ def _lint(args: argparse.Namespace) -> int:
 def _override(args: argparse.Namespace) -> int:
     loaded = load(args.spec, overlays=tuple(args.overlay))
     text = render(args.out.name if args.out.suffix in (".yml", ".yaml") else "override.yml",
-                  routing.write_override(loaded.spec, args.webhook), header(loaded.path, loaded.sha256))
+                  routing.write_override(loaded.spec, args.webhook), header(loaded.named_from(), loaded.sha256))
     pipeline.write_files({args.out.name: text}, args.out.parent)
     print(f"perfcycle: wrote {args.out}: every receiver posts to {args.webhook}")
     return 0

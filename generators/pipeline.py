@@ -2,17 +2,19 @@
 
 ``build_texts`` is pure (model in, file texts out). ``write`` replaces files atomically,
 all or nothing per file set, and removes stale generated files. ``drift`` regenerates in
-memory and lists every committed file that differs, is missing or is stale.
+memory and lists every committed file that differs, is missing or is stale; files whose
+only difference is the header (the spec's sha256) are counted apart from real changes.
 """
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
-from .render import MARKER, header, render
+from . import gc_pause
+from .render import MARKER, header, render, without_header
 from .spec import LoadedSpec
 
 BUILDERS = ("catalog", "schema", "dashboards", "routing", "recording_rules", "alerts", "alert_tests")
@@ -22,9 +24,13 @@ GENERATED_ROOTS = ("recording_rules", "alerts", "alertmanager", "dashboards", "p
 """Where generated files live; a file there whose first line carries the marker is ours to replace."""
 
 
-def build_texts(loaded: LoadedSpec) -> dict[str, str]:
-    """Every output file's text, keyed by path relative to the project root, in sorted order."""
-    head = header(loaded.path, loaded.sha256)
+@gc_pause.paused()
+def build_texts(loaded: LoadedSpec, root: str | Path = ".") -> dict[str, str]:
+    """Every output file's text, keyed by path relative to the project ``root``, in sorted order.
+
+    Headers name the spec relative to ``root``, however it was spelled on the command line.
+    """
+    head = header(loaded.named_from(root), loaded.sha256)
     documents: dict[str, object] = {}
     for name in BUILDERS:
         built = import_module(f"generators.build.{name}").build(loaded.spec)
@@ -37,30 +43,37 @@ def build_texts(loaded: LoadedSpec) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Drift:
-    """How committed outputs differ from what the spec generates."""
+    """How committed outputs differ from what the spec generates (any difference fails ``check``)."""
 
     changed: list[str]
     missing: list[str]
     stale: list[str]
+    header_only: list[str] = field(default_factory=list)
+    """Files whose content matches and whose header names another spec hash or path."""
 
     def __bool__(self) -> bool:
-        return bool(self.changed or self.missing or self.stale)
+        return bool(self.changed or self.missing or self.stale or self.header_only)
 
     def lines(self) -> list[str]:
-        return ([f"changed: {p}" for p in self.changed] + [f"missing: {p}" for p in self.missing]
-                + [f"stale:   {p}" for p in self.stale])
+        """One line per really drifted file, then one summary line for the header-only ones."""
+        lines = ([f"changed: {p}" for p in self.changed] + [f"missing: {p}" for p in self.missing]
+                 + [f"stale:   {p}" for p in self.stale])
+        if self.header_only:
+            count = len(self.header_only)
+            lines.append(f"{count} file{'s differ' if count > 1 else ' differs'} only in the spec hash header")
+        return lines
 
 
 def drift(texts: dict[str, str], root: Path) -> Drift:
     """Compare generated texts with the files under ``root``."""
-    changed, missing = [], []
+    changed, missing, header_only = [], [], []
     for path, text in texts.items():
-        target = root / path
-        if not target.exists():
+        committed = _current(root / path)
+        if committed is None:
             missing.append(path)
-        elif target.read_text(encoding="utf-8") != text:
-            changed.append(path)
-    return Drift(changed, missing, stale_files(texts, root))
+        elif committed != text:
+            (header_only if without_header(committed) == without_header(text) else changed).append(path)
+    return Drift(changed, missing, stale_files(texts, root), header_only)
 
 
 def write(texts: dict[str, str], root: Path) -> list[str]:

@@ -6,19 +6,21 @@ This is the only module that knows file formats; it returns a ``Spec`` or raises
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from . import overlay
-from . import importers
+from . import gc_pause, importers, overlay, promtool
 from .errors import Problem, SpecError, format_path
 from .model import Spec, cross_problems
 from .model.kpi import Source
-from .promcheck import promql_problems
+from .promcheck import checked_fragments, document_fragments, promql_problems
 
+_JSONNET = (".jsonnet", ".libsonnet")
 _KINDS = {"quantile", "ratio", "rate", "gauge", "expression"}
 _TYPE_WORDS = {"Comparison", "Target", "function-before"}
 
@@ -29,31 +31,77 @@ class LoadedSpec:
 
     spec: Spec
     path: str
+    """The spec (`` + overlay`` for each overlay) as the user spelled it: problems cite this."""
     sha256: str
+    files: tuple[str, ...] = ()
+    """The spec file, then its overlays, as given."""
+
+    def named_from(self, root: str | Path = ".") -> str:
+        """The spec as output headers name it: relative to ``root`` in posix form.
+
+        However ``--spec`` was spelled (``./spec/kpis.yaml``, an absolute path), the headers
+        stay the same, so they neither drift nor carry a machine's paths.
+        """
+        if not self.files:
+            return self.path
+        return " + ".join(Path(os.path.relpath(f, root)).as_posix() for f in self.files)
 
 
+@gc_pause.paused()
 def load(path: str | Path, check_promql: bool = True, overlays: tuple[str | Path, ...] = ()) -> LoadedSpec:
     """Load, validate and cross-check a spec (with overlays applied in order); raise ``SpecError`` on any problem."""
     shown = str(path)
     raw_bytes = _read(path, shown)
     document = _parse(raw_bytes, shown)
+    raw_bytes = _with_imports(raw_bytes, document, shown)
     for overlay_path in overlays:
         overlay_shown = str(overlay_path)
         overlay_bytes = _read(overlay_path, overlay_shown)
-        patch = overlay.parse(_parse(overlay_bytes, overlay_shown), overlay_shown)
+        parsed = _parse(overlay_bytes, overlay_shown)
+        overlay_bytes = _with_imports(overlay_bytes, parsed, overlay_shown)
+        patch = overlay.parse(parsed, overlay_shown)
         document = overlay.apply(document, patch, overlay_shown) if isinstance(document, dict) else document
         raw_bytes += b"\0" + overlay_bytes
         shown += f" + {overlay_shown}"
     if isinstance(document, dict) and document.get("slo_files"):
         document, included = _include_slos(document, Path(path).parent, shown)
         raw_bytes += included
-    spec = _validate(document, shown)
-    problems = [Problem(shown, where, what) for where, what in cross_problems(spec)]
-    if check_promql and not problems:
-        problems += [Problem(shown, where, what) for where, what in promql_problems(spec)]
+    spec, problems = _validate(document, shown)
+    if spec is not None:
+        problems += [Problem(shown, where, what) for where, what in cross_problems(spec)]
+    if check_promql:
+        problems += _promql(spec, document, shown)
     if problems:
         raise SpecError(problems)
-    return LoadedSpec(spec=spec, path=shown, sha256=hashlib.sha256(raw_bytes).hexdigest())
+    return LoadedSpec(spec=spec, path=shown, sha256=hashlib.sha256(raw_bytes).hexdigest(),
+                      files=tuple(str(f) for f in (path, *overlays)))
+
+
+def _promql(spec: Spec | None, document: dict, shown: str) -> list[Problem]:
+    """PromQL problems, reported with every other problem of the same run.
+
+    A valid model gives every fragment; a structurally invalid spec gives those of the KPIs
+    and panels that validate on their own. Without promtool the structural problems are
+    still worth reporting, so a missing tool only stops a run that has none.
+    """
+    pieces = checked_fragments(spec) if spec is not None else document_fragments(document)
+    try:
+        return [Problem(shown, where, what) for where, what in promql_problems(pieces)]
+    except promtool.ToolMissing:
+        if spec is not None:
+            raise
+        return []
+
+
+def _with_imports(raw: bytes, document: object, shown: str) -> bytes:
+    """What the header's sha256 covers: a Jsonnet file's own bytes and what it evaluates to.
+
+    Jsonnet imports other files (``spec/kpis.jsonnet`` imports ``kpis.yaml``); hashing the
+    evaluated document too makes the hash change when an imported file does.
+    """
+    if not shown.endswith(_JSONNET):
+        return raw
+    return raw + b"\0" + json.dumps(document, sort_keys=True).encode()
 
 
 def _read(path: str | Path, shown: str) -> bytes:
@@ -64,7 +112,7 @@ def _read(path: str | Path, shown: str) -> bytes:
 
 
 def _parse(raw: bytes, shown: str) -> object:
-    if shown.endswith((".jsonnet", ".libsonnet")):
+    if shown.endswith(_JSONNET):
         return _evaluate_jsonnet(shown)
     try:
         documents = list(yaml.load_all(raw, Loader=_UniqueKeyLoader))
@@ -112,8 +160,6 @@ def _imported(documents: list[object], shown: str) -> object:
 
 
 def _evaluate_jsonnet(shown: str) -> object:
-    import json
-
     import _jsonnet
 
     try:
@@ -123,13 +169,14 @@ def _evaluate_jsonnet(shown: str) -> object:
         raise SpecError([Problem(shown, "", f"Jsonnet error: {first}")]) from None
 
 
-def _validate(document: object, shown: str) -> Spec:
+def _validate(document: object, shown: str) -> tuple[Spec | None, list[Problem]]:
+    """The model, or None and every structural problem (a non-mapping is not worth checking further)."""
     if not isinstance(document, dict):
         raise SpecError([Problem(shown, "", "the spec must be a mapping with version, bundle, kpis, …")])
     try:
-        return Spec.model_validate(document)
+        return Spec.model_validate(document), []
     except ValidationError as err:
-        raise SpecError([_problem(shown, e) for e in err.errors()]) from None
+        return None, [_problem(shown, e) for e in err.errors()]
 
 
 def _problem(shown: str, error: dict) -> Problem:

@@ -14,7 +14,7 @@ import re
 
 from .. import alert_cases, escalation_cases, naming, raw_cases, slo_cases
 from ..escalation_rules import escalation_group
-from ..model import Spec
+from ..model import Kpi, Spec, kpis_by_domain
 from . import alerts as alert_builder
 from . import recording_rules
 
@@ -27,24 +27,29 @@ def build(spec: Spec) -> dict[str, object]:
     """Per domain with alerts: ``<domain>.test.yml`` and, for week-over-week alerts, ``<domain>.trend.test.yml``;
     the same for the escalation copies (``escalation.test.yml``…)."""
     out: dict[str, object] = {}
+    recording = recording_rules.domain_groups(spec)  # built once: every domain's test reads them
+    owners = recording_rules.record_owners(spec, recording)
+    kpis = kpis_by_domain(spec)
     for domain, group in alert_builder.domain_groups(spec).items():
-        out.update(_files(spec, domain, group, cases(spec, domain), rule_files(spec, domain, group)))
+        out.update(_files(recording, domain, group, cases(spec, domain, kpis.get(domain, [])),
+                          rule_files(recording, owners, domain, group)))
     escalation = escalation_group(spec)
     if escalation is not None:  # fed the recorded series the originals read: the escalation file alone
-        out.update(_files(spec, alert_builder.ESCALATION_FILE, escalation, escalation_cases.escalation_cases(spec),
-                          [_alert_file(alert_builder.ESCALATION_FILE)]))
+        out.update(_files(recording, alert_builder.ESCALATION_FILE, escalation,
+                          escalation_cases.escalation_cases(spec), [_alert_file(alert_builder.ESCALATION_FILE)]))
     return out
 
 
-def _files(spec: Spec, name: str, group: dict, found: list[alert_cases.Case], files: list[str]) -> dict[str, dict]:
+def _files(recording: dict[str, list[dict]], name: str, group: dict, found: list[alert_cases.Case],
+           files: list[str]) -> dict[str, dict]:
     """``<name>.test.yml`` loading ``files``, and ``<name>.trend.test.yml`` for the week-over-week cases."""
     quick = [c for c in found if c.step == alert_cases.STEP]
     trend = [c for c in found if c.step == alert_cases.TREND_STEP]
     out = {}
     if quick:
-        out[naming.test_file(name)] = _file(spec, group, quick, files)
+        out[naming.test_file(name)] = _file(recording, group, quick, files)
     if trend:  # fed recorded series only: the alert file alone keeps a week of evaluations quick
-        out[naming.test_file(f"{name}.trend")] = _file(spec, group, trend, [_alert_file(name)])
+        out[naming.test_file(f"{name}.trend")] = _file(recording, group, trend, [_alert_file(name)])
     return out
 
 
@@ -53,10 +58,10 @@ def _alert_file(name: str) -> str:
     return f"{RULES_FROM_TEST}/{naming.rule_file('alerts', name)}"
 
 
-def cases(spec: Spec, domain: str) -> list[alert_cases.Case]:
-    """Every case of a domain's alerts, in spec order."""
+def cases(spec: Spec, domain: str, kpis: list[Kpi] | None = None) -> list[alert_cases.Case]:
+    """Every case of a domain's alerts, in spec order (``kpis``: the domain's, when already known)."""
     out: list[alert_cases.Case] = []
-    for kpi in (k for k in spec.kpis if k.domain == domain):
+    for kpi in (k for k in spec.kpis if k.domain == domain) if kpis is None else kpis:
         for alert, rule in alert_cases.alert_pairs(spec, kpi):
             out += alert_cases.spec_alert_cases(spec, kpi, alert, rule)
             out += raw_cases.raw_cases(kpi, alert, rule)
@@ -67,10 +72,13 @@ def cases(spec: Spec, domain: str) -> list[alert_cases.Case]:
     return out
 
 
-def rule_files(spec: Spec, domain: str, alert_group: dict) -> list[str]:
-    """The domain's alert file and every recording file its alerts' inputs come from, transitively."""
-    owners = recording_rules.record_owners(spec)
-    by_domain = recording_rules.domain_groups(spec)
+def rule_files(by_domain: dict[str, list[dict]], owners: dict[str, str], domain: str,
+               alert_group: dict) -> list[str]:
+    """The domain's alert file and every recording file its alerts' inputs come from, transitively.
+
+    ``by_domain`` and ``owners`` are ``recording_rules.domain_groups`` and ``record_owners``,
+    passed in because rebuilding them per domain made generation grow with domains x KPIs.
+    """
     needed: list[str] = []
     pending = [domain]
     while pending:
@@ -87,8 +95,7 @@ def rule_files(spec: Spec, domain: str, alert_group: dict) -> list[str]:
     return files + [_alert_file(domain)]
 
 
-def _file(spec: Spec, alert_group: dict, found: list, files: list[str]) -> dict:
-    by_domain = recording_rules.domain_groups(spec)
+def _file(by_domain: dict[str, list[dict]], alert_group: dict, found: list, files: list[str]) -> dict:
     order = [g["name"] for f in files if f.startswith(f"{RULES_FROM_TEST}/recording_rules/")
              for g in by_domain[f.rsplit("/", 1)[1].removesuffix(".yml")]]
     return {"rule_files": files,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import alert_rules, naming
 from ..escalation_rules import escalation_group
-from ..model import Spec
+from ..model import Spec, kpis_by_domain
 
 ESCALATION_FILE = "escalation"
 """``alerts/escalation.yml``: routing's escalation copies of the alerts of every domain."""
@@ -25,8 +25,9 @@ def build(spec: Spec) -> dict[str, object]:
 def domain_groups(spec: Spec) -> dict[str, dict]:
     """Each domain's alert group, only for domains that have alerts."""
     out = {}
+    by_domain = kpis_by_domain(spec)
     for domain, settings in spec.domains.items():
-        rules = [r for k in spec.kpis if k.domain == domain for r in alert_rules.kpi_rules(spec, k)]
+        rules = [r for k in by_domain.get(domain, []) for r in alert_rules.kpi_rules(spec, k)]
         if rules:
             out[domain] = {"name": naming.group_name(spec.bundle.name, domain, "alerts"),
                            "interval": settings.interval, "rules": rules}

@@ -16,8 +16,10 @@ what keeps evaluation cheap on a large Prometheus.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from .. import kinds, naming, slo_rules
-from ..model import Kpi, Spec, duration_from_seconds, seconds
+from ..model import Kpi, Spec, duration_from_seconds, kpis_by_domain, seconds
 
 LONG_GROUP_MIN_INTERVAL = "5m"
 """Long-window averages move slowly; evaluating them more often only costs CPU."""
@@ -31,10 +33,11 @@ def build(spec: Spec) -> dict[str, object]:
 
 def domain_groups(spec: Spec) -> dict[str, list[dict]]:
     """Each domain's rule groups, in spec order; records shared by KPIs appear once, in the first domain."""
-    seen: dict[str, str] = {}
+    seen = _Seen()
     out: dict[str, list[dict]] = {}
+    by_domain = kpis_by_domain(spec)
     for domain in spec.domains:
-        kpis = [k for k in spec.kpis if k.domain == domain]
+        kpis = by_domain.get(domain)
         if not kpis:
             continue
         fast, slo_group, long = [], [], []
@@ -58,10 +61,15 @@ def domain_groups(spec: Spec) -> dict[str, list[dict]]:
     return out
 
 
-def record_owners(spec: Spec) -> dict[str, str]:
-    """Record name -> the domain whose file records it (tests load those files)."""
-    return {rule["record"]: domain for domain, groups in domain_groups(spec).items()
-            for group in groups for rule in group["rules"]}
+def record_owners(spec: Spec, groups: dict[str, list[dict]] | None = None) -> dict[str, str]:
+    """Record name -> the domain whose file records it (tests load those files).
+
+    Pass ``groups`` (``domain_groups(spec)``) when you already have them: building them is
+    the expensive part, and callers that loop over domains must not rebuild them each time.
+    """
+    groups = domain_groups(spec) if groups is None else groups
+    return {rule["record"]: domain for domain, domain_rules in groups.items()
+            for group in domain_rules for rule in group["rules"]}
 
 
 def long_windows(spec: Spec, kpi: Kpi) -> list[str]:
@@ -93,7 +101,19 @@ def _window_records(spec: Spec, kpi: Kpi) -> list[dict]:
              "labels": {naming.KPI_LABEL: kpi.id}} for w in long_windows(spec, kpi)]
 
 
-def _unique(rules: list[dict], seen: dict[str, str]) -> list[dict]:
+@dataclass
+class _Seen:
+    """What earlier KPIs already record: record names, and each raw expression's first record.
+
+    Both are looked up per new rule, so both are hashed (a scan of every record so far made
+    generation quadratic in the number of KPIs).
+    """
+
+    records: set[str] = field(default_factory=set)
+    first_record: dict[str, str] = field(default_factory=dict)
+
+
+def _unique(rules: list[dict], seen: _Seen) -> list[dict]:
     """Record each series once, and each raw aggregation once.
 
     Two percentiles of one histogram share its bucket rates (dropped here); a KPI whose
@@ -103,9 +123,9 @@ def _unique(rules: list[dict], seen: dict[str, str]) -> list[dict]:
     """
     out = []
     for rule in rules:
-        if rule["record"] in seen:
+        if rule["record"] in seen.records:
             continue
-        seen[rule["record"]] = rule["expr"]
-        first = next((name for name, expr in seen.items() if expr == rule["expr"] and name != rule["record"]), None)
-        out.append({**rule, "expr": first} if first else rule)
+        seen.records.add(rule["record"])
+        first = seen.first_record.setdefault(rule["expr"], rule["record"])
+        out.append({**rule, "expr": first} if first != rule["record"] else rule)
     return out

@@ -6,9 +6,10 @@ default) and is frozen (builders read the model, never change it).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, GetJsonSchemaHandler, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 _DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
@@ -21,6 +22,22 @@ class Frozen(BaseModel):
     """Base of every spec type: unknown keys rejected, values immutable, docs kept for the schema."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+@dataclass(frozen=True)
+class AlsoAccepts:
+    """Annotation for a type whose before-validator takes a shorthand: the schema offers both forms.
+
+    Pydantic's validation schema describes a field after its before-validators ran, so a
+    spec using the shorthand (one selector as a string, audiences as a list) would fail
+    the JSON Schema editors check it with. ``AlsoAccepts(shorthand)`` adds the shorthand
+    as an ``anyOf`` alternative next to the generated schema.
+    """
+
+    shorthand: dict
+
+    def __get_pydantic_json_schema__(self, core_schema: object, handler: GetJsonSchemaHandler) -> dict:
+        return {"anyOf": [handler(core_schema), self.shorthand]}
 
 
 def _duration(value: object) -> str:
@@ -58,7 +75,8 @@ def _identifier(value: object) -> str:
     return value
 
 
-Identifier = Annotated[str, BeforeValidator(_identifier), WithJsonSchema({"type": "string", "pattern": _IDENT.pattern})]
+IDENTIFIER_SCHEMA = {"type": "string", "pattern": _IDENT.pattern}
+Identifier = Annotated[str, BeforeValidator(_identifier), WithJsonSchema(IDENTIFIER_SCHEMA)]
 """A snake_case id (``response_time_p95``): used in record names, uids and file names."""
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from .base import Condition, Duration, Frozen, Identifier, LabelName, TargetSpec
+from .base import IDENTIFIER_SCHEMA, AlsoAccepts, Condition, Duration, Frozen, Identifier, LabelName, TargetSpec
 
 PanelType = Literal["stat", "timeseries", "gauge", "bargauge", "table", "heatmap"]
 Severity = Identifier
@@ -18,6 +18,14 @@ Unit = Literal[
     "requests_per_second", "operations_per_second", "per_hour", "per_day", "count",
     "cores", "currency_per_hour", "currency_per_month", "currency_per_gb_month", "score", "times",
 ]
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+Selectors = Annotated[list[str], BeforeValidator(_one_or_many), AlsoAccepts({"type": "string"})]
+"""PromQL selectors; one may be written as a plain string instead of a one-item list."""
 
 
 class _Source(Frozen):
@@ -46,29 +54,19 @@ class RatioSource(_Source):
     """A ratio of two counters' rates: numerator / denominator, absent (not NaN) with no traffic."""
 
     kind: Literal["ratio"]
-    numerator: list[str]
+    numerator: Selectors
     """Counter selectors summed into the numerator, e.g. ``http_requests_total{code=~"5.."}``."""
-    denominator: list[str]
+    denominator: Selectors
     """Counter selectors summed into the denominator (hits and misses for a hit ratio)."""
     numerator_counts: Literal["errors", "successes"] = "errors"
     """Whether the numerator counts bad events (error rate) or good ones (availability); SLOs need it."""
-
-    @field_validator("numerator", "denominator", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
 
 
 class RateSource(_Source):
     """Per-second rate of one or more counters, summed by ``by`` (scale 3600 for per hour)."""
 
     kind: Literal["rate"]
-    counters: list[str]
-
-    @field_validator("counters", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
+    counters: Selectors
 
 
 class GaugeSource(_Source):
@@ -210,6 +208,15 @@ class Slo(Frozen):
     ticket_severity: Severity = "warning"
 
 
+def _list_means_default_panels(value: object) -> object:
+    return {name: None for name in value} if isinstance(value, list) else value
+
+
+AudiencePanels = Annotated[dict[Identifier, PanelType | None], BeforeValidator(_list_means_default_panels),
+                           AlsoAccepts({"type": "array", "items": IDENTIFIER_SCHEMA})]
+"""Audience -> panel type; a plain list of audiences picks each kind's default panel."""
+
+
 class Kpi(Frozen):
     """One KPI of the spec: source query, unit, target, alerts, SLO, audiences, runbook."""
 
@@ -223,16 +230,11 @@ class Kpi(Frozen):
     target: TargetSpec | None = None
     alerts: list[Alert] = []
     slo: Slo | None = None
-    audiences: dict[Identifier, PanelType | None] = {}
-    """Audience -> panel type; ``null`` picks the kind's default."""
+    audiences: AudiencePanels = {}
+    """Audience -> panel type (``null`` picks the kind's default), or a list of audiences."""
     runbook: str | None = None
     """Runbook URL; defaults to the bundle's ``runbook_url`` template."""
     covers: list[str] = []
     """The seed document's snake_case names this KPI stands for."""
     critical_source: bool = False
     """Alert when the source disappears (``absent``) even without an explicit absent alert."""
-
-    @field_validator("audiences", mode="before")
-    @classmethod
-    def _list_means_default_panels(cls, value: object) -> object:
-        return {name: None for name in value} if isinstance(value, list) else value

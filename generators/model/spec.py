@@ -64,6 +64,18 @@ class Spec(Frozen):
         return next(k for k in self.kpis if k.id == kpi_id)
 
 
+def kpis_by_domain(spec: Spec) -> dict[str, list[Kpi]]:
+    """The KPIs of each domain in spec order, found in one pass.
+
+    Builders work domain by domain; scanning every KPI per domain grows with domains x KPIs,
+    and imported SLO files bring a domain per service.
+    """
+    out: dict[str, list[Kpi]] = {}
+    for kpi in spec.kpis:
+        out.setdefault(kpi.domain, []).append(kpi)
+    return out
+
+
 def cross_problems(spec: Spec) -> list[tuple[str, str]]:
     """Every whole-spec problem as ``(path, message)``, in spec order."""
     problems: list[tuple[str, str]] = []

@@ -58,6 +58,9 @@ CASES = [
     pytest.param(change("kpi:cpu_utilization", "source", "expr",
                         value="100 * (1 - avg by (instance) (rate(node_cpu_seconds_total[1m]))"),
                  "invalid PromQL: 1:", id="PromQL that Prometheus cannot parse is rejected"),
+    pytest.param(change("audiences", "finops", "panels", 1, "queries", 0, "expr",
+                        value="730 * sum(kiro_optimization_realized_hourly_savings"),
+                 "invalid PromQL: 1:", id="A panel query that Prometheus cannot parse is rejected"),
     pytest.param(change("kpi:cpu_utilization", "domain", value="mainframe"), 'unknown domain "mainframe"',
                  id="A KPI cannot name a domain that does not exist"),
     pytest.param(change("kpi:cpu_utilization", "alerts", 0, "severity", value="page"),
@@ -117,3 +120,40 @@ def test_every_problem_is_reported_once_in_one_run(tmp_path, spec_data):
     errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 2, done.stderr
     assert len(set(errors)) == 2
+
+
+def _errors(tmp_path, spec_data) -> list[str]:
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "kpis.yaml").write_text(yaml.safe_dump(spec_data, sort_keys=False))
+    done = run_cli("validate", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    return [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
+
+
+def test_panel_queries_with_template_variables_pass(tmp_path, spec_data):
+    query = 'sum by (namespace) (rate(x_total{namespace=~"$namespace", pod=~"${pod:regex}"}[$__rate_interval]))'
+    spec_data["audiences"]["finops"]["panels"][1]["queries"][0]["expr"] = query
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "kpis.yaml").write_text(yaml.safe_dump(spec_data, sort_keys=False))
+    done = run_cli("validate", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+
+
+def test_promql_problems_are_reported_with_structural_ones_in_one_run(tmp_path, spec_data):
+    """A structural error elsewhere does not hide a broken query: every KPI and panel that validates is parsed."""
+    change("kpi:cpu_utilization", "colour", value="red")(spec_data)
+    bad_kpi = change("kpi:memory_utilization", "source", "expr", value="avg(node_memory_MemAvailable_bytes")(spec_data)
+    bad_panel = change("audiences", "finops", "panels", 1, "queries", 0, "expr", value="sum(")(spec_data)
+    errors = _errors(tmp_path, spec_data)
+    assert any(e.startswith("ERROR: spec/kpis.yaml: kpis[0].colour: unknown key") for e in errors), errors
+    assert any(e.startswith(f"ERROR: spec/kpis.yaml: {bad_kpi}: invalid PromQL:") for e in errors), errors
+    assert any(e.startswith(f"ERROR: spec/kpis.yaml: {bad_panel}: invalid PromQL:") for e in errors), errors
+    assert len(errors) == 3, errors
+
+
+def test_promql_problems_are_reported_with_cross_reference_ones(tmp_path, spec_data):
+    change("kpi:cpu_utilization", "domain", value="mainframe")(spec_data)
+    bad = change("kpi:memory_utilization", "source", "expr", value="avg(node_memory_MemAvailable_bytes")(spec_data)
+    errors = _errors(tmp_path, spec_data)
+    assert any('unknown domain "mainframe"' in e for e in errors), errors
+    assert any(e.startswith(f"ERROR: spec/kpis.yaml: {bad}: invalid PromQL:") for e in errors), errors

@@ -41,14 +41,33 @@ def test_check_passes_right_after_generate(generated_project):
     assert "files match spec/kpis.yaml" in done.stdout
 
 
+def _named(stderr: str, kind: str) -> set[str]:
+    return {line.split(":", 1)[1].strip() for line in stderr.splitlines() if line.strip().startswith(f"{kind}:")}
+
+
 def test_editing_one_threshold_makes_check_fail_naming_the_drifted_files(generated_project, tmp_path):
+    """Only the files whose content changes are named; the rest (new spec hash only) are one summary line."""
     project = _copy(generated_project, tmp_path)
     spec = project / "spec" / "kpis.yaml"
     spec.write_text(spec.read_text().replace('when: "> 85", for: 5m', 'when: "> 90", for: 5m', 1))
     done = run_cli("check", cwd=project)
     assert done.returncode == 1
-    assert "changed: docs/kpis.md" in done.stderr
+    assert _named(done.stderr, "changed") == {
+        "alerts/compute.yml", "tests/rules/compute.test.yml", "docs/kpis.md",
+        "dashboards/operational.json", "dashboards/performance_engineering.json"}
+    others = len(snapshot(project)) - 1 - 5  # every output but the five, and not the spec itself
+    assert f"{others} files differ only in the spec hash header" in done.stderr
     assert "run `make generate` and commit" in done.stderr
+
+
+def test_a_spec_edit_that_changes_no_output_still_fails_check_on_the_headers(generated_project, tmp_path):
+    project = _copy(generated_project, tmp_path)
+    spec = project / "spec" / "kpis.yaml"
+    spec.write_text(spec.read_text() + "# a comment changes the spec's sha256 and nothing else\n")
+    done = run_cli("check", cwd=project)
+    assert done.returncode == 1
+    assert _named(done.stderr, "changed") == set()
+    assert f"{len(snapshot(project)) - 1} files differ only in the spec hash header" in done.stderr
 
 
 def test_check_reports_missing_and_stale_files(generated_project, tmp_path):
@@ -76,12 +95,10 @@ def test_hand_written_files_next_to_outputs_are_left_alone(generated_project, tm
     assert mine.read_text() == "groups: []\n"
 
 
-def test_a_jsonnet_spec_loads_into_the_same_model_and_generates(generated_project, tmp_path):
+def test_the_shipped_jsonnet_spec_loads_into_the_same_model_and_generates(generated_project, tmp_path):
     """Jsonnet orders object fields alphabetically, so files may order domains differently; the model is equal."""
     project = _copy(generated_project, tmp_path)
-    (project / "spec" / "kpis.jsonnet").write_text(
-        "// The default spec, loaded from YAML and re-exported as Jsonnet.\n"
-        "std.parseYaml(importstr 'kpis.yaml')\n")
+    shutil.copy(ROOT / "spec" / "kpis.jsonnet", project / "spec" / "kpis.jsonnet")
     from_yaml = load(project / "spec" / "kpis.yaml", check_promql=False).spec
     from_jsonnet = load(project / "spec" / "kpis.jsonnet", check_promql=False).spec
     assert from_jsonnet == from_yaml
@@ -121,3 +138,31 @@ def test_lint_runs_promtool_and_amtool_on_the_outputs(generated_project):
     done = run_cli("lint", cwd=generated_project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout
+
+
+def test_headers_name_the_spec_relative_to_the_root_however_it_is_spelled(generated_project, tmp_path):
+    """``./spec/kpis.yaml``, an absolute path or another working directory: the same bytes, no machine paths."""
+    project = _copy(generated_project, tmp_path)
+    before = snapshot(project)
+    for spelling in ("./spec/kpis.yaml", str(project / "spec" / "kpis.yaml")):
+        done = run_cli("generate", "--spec", spelling, cwd=project)
+        assert done.returncode == 0, done.stderr
+        assert "0 changed" in done.stdout
+    elsewhere = run_cli("check", "--root", str(project), "--spec", str(project / "spec" / "kpis.yaml"), cwd=tmp_path)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert snapshot(project) == before
+    assert all(str(tmp_path) not in body.decode() for body in before.values())
+
+
+def test_the_header_names_overlays_relative_to_the_root_too():
+    loaded = load(DEFAULT_SPEC, check_promql=False, overlays=(ROOT / "spec" / "overlays" / "fast.yaml",))
+    assert loaded.named_from(ROOT) == "spec/kpis.yaml + spec/overlays/fast.yaml"
+    assert loaded.named_from(ROOT / "spec") == "kpis.yaml + overlays/fast.yaml"
+
+
+def test_a_jsonnet_spec_hash_follows_the_files_it_imports(tmp_path):
+    (tmp_path / "kpis.jsonnet").write_bytes((ROOT / "spec" / "kpis.jsonnet").read_bytes())
+    (tmp_path / "kpis.yaml").write_bytes(DEFAULT_SPEC.read_bytes())
+    before = load(tmp_path / "kpis.jsonnet", check_promql=False).sha256
+    (tmp_path / "kpis.yaml").write_text(DEFAULT_SPEC.read_text().replace("for: 5m", "for: 6m", 1))
+    assert load(tmp_path / "kpis.jsonnet", check_promql=False).sha256 != before
