@@ -5,12 +5,14 @@ relative to the test file, so ``promtool test rules tests/rules/*.test.yml`` wor
 the project root) and holds, per alert, a case that fires it (labels, rendered
 annotations, after ``for``) and one just on the healthy side; SLOs add one burn per tier,
 a burn below every threshold and a quiet service. See ``generators.alert_cases``.
+``no_traffic*.test.yml`` feed every recording rule flat sources and check nothing
+records NaN or Inf (``generators.no_traffic_cases``).
 """
 from __future__ import annotations
 
 import re
 
-from .. import alert_cases, escalation_cases, naming, raw_cases, slo_cases
+from .. import alert_cases, escalation_cases, naming, no_traffic_cases, raw_cases, slo_cases
 from ..escalation_rules import escalation_group
 from ..model import Spec
 from . import alerts as alert_builder
@@ -38,7 +40,17 @@ def build(spec: Spec) -> dict[str, object]:
         out[naming.test_file(alert_builder.ESCALATION_FILE)] = _file(
             spec, alert_builder.ESCALATION_FILE, escalation, found,
             [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', alert_builder.ESCALATION_FILE)}"])
+    out.update(no_traffic(spec))
     return out
+
+
+def no_traffic(spec: Spec) -> dict[str, object]:
+    """The no-traffic tests over every recording rule file (``generators.no_traffic_cases``)."""
+    groups = recording_rules.domain_groups(spec)
+    files = [f"{RULES_FROM_TEST}/{naming.rule_file('recording_rules', d)}" for d in groups]
+    order = [g["name"] for gs in groups.values() for g in gs]
+    exprs = [r["expr"] for gs in groups.values() for g in gs for r in g["rules"]]
+    return no_traffic_cases.documents(spec, files, order, exprs)
 
 
 def cases(spec: Spec, domain: str) -> list[alert_cases.Case]:
