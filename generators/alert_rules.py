@@ -97,8 +97,8 @@ def burn_rule(spec: Spec, kpi: Kpi, tier: slo.BurnTier) -> dict:
 
 
 def burn_for(tier: slo.BurnTier) -> str:
-    """Page tiers fire at once (the short window is the debounce); tickets wait a little."""
-    return "2m" if tier.tier == "page" else "15m"
+    """The tier's ``for`` from the SLO (``slo.for``; page 2m, ticket 15m by default)."""
+    return tier.for_
 
 
 def no_data_rule(spec: Spec, kpi: Kpi) -> dict:
