@@ -215,7 +215,8 @@ class Slo(Frozen):
     ticket_labels: dict[LabelName, str] = {}
     summary: str | None = None
     min_traffic: float = 0.0
-    """Minimum events per second in the short window before a burn-rate alert may fire."""
+    """Minimum events per second, averaged over the tier's long window, before a burn-rate alert
+    may fire: a quiet service's few errors would otherwise look like a burn in both windows."""
     no_data: Literal["ok", "alert"] = "ok"
     """``alert`` adds a rule that fires when the SLI has no data for the page window."""
     page_severity: Severity = "critical"
