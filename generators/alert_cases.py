@@ -82,6 +82,11 @@ def spec_alert_cases(spec: Spec, kpi: Kpi, alert: Alert, rule: dict) -> list[Cas
             "absent": _absent}[alert.condition](spec, kpi, alert, rule)
 
 
+def pending_time(start: float, hold: float, step: int) -> float | None:
+    """When to see the alert still pending: one step before ``for`` elapses; None when that cannot be seen."""
+    return start + hold - step if hold >= 2 * step else None
+
+
 def _timed(case: Case, rule: dict, start: float, fired: list[dict], margin: float | None = None) -> float:
     """Checks around ``for``: silent just before it elapses (if it can be seen), firing after."""
     hold = seconds(rule["for"]) if rule.get("for") else 0

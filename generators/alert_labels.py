@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import naming
+from . import naming, targets
 from .escalation import Escalation, escalations
 from .model import Alert, Kpi, Spec
 
@@ -70,7 +70,7 @@ def burn_rate_tiers(kpi: Kpi) -> list[tuple[str, str]]:
 
 
 def implicit_alerts(spec: Spec, i: int, kpi: Kpi) -> list[AlertLabelSet]:
-    """Alerts the rules add without a spec entry: missing source, burn-rate tiers, SLO without data.
+    """Alerts the rules add without a spec entry: missing source, target down, burn-rate tiers, SLO without data.
 
     Their names belong to the alerting rules; routing only needs their labels.
     """
@@ -80,6 +80,10 @@ def implicit_alerts(spec: Spec, i: int, kpi: Kpi) -> list[AlertLabelSet]:
         most_severe = next(iter(spec.routing.severities))
         out.append(AlertLabelSet(f"{here}.critical_source", None,
                                  {**kpi_labels(kpi), naming.SEVERITY: most_severe}, by))
+    down = targets.target_down(spec, kpi)
+    if down is not None:  # ``up`` of the target: its job and instance, not the KPI's labels
+        out.append(AlertLabelSet(f"{here}.critical_source (target down)", naming.target_down_alert_name(kpi),
+                                 {**kpi_labels(kpi), naming.SEVERITY: down.severity}, targets.TARGET_LABELS))
     for tier, speed in burn_rate_tiers(kpi):
         out.append(AlertLabelSet(f"{here}.slo ({tier} tier, {speed})", None, burn_rate_labels(kpi, tier, speed), by))
     if kpi.slo is not None and kpi.slo.no_data == "alert":

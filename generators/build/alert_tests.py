@@ -3,8 +3,9 @@
 Each file loads its domain's alerts and the recording rules they depend on (paths
 relative to the test file, so ``promtool test rules tests/rules/*.test.yml`` works from
 the project root) and holds, per alert, a case that fires it (labels, rendered
-annotations, after ``for``) and one just on the healthy side; SLOs add one burn per tier,
-a burn below every threshold and a quiet service. See ``generators.alert_cases``.
+annotations, after ``for``) and one just on the healthy side; target-down alerts are fed
+``up``; SLOs add one burn per tier, a burn below every threshold and a quiet service.
+See ``generators.alert_cases``.
 ``no_traffic*.test.yml`` feed every recording rule flat sources and check nothing
 records NaN or Inf (``generators.no_traffic_cases``).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .. import alert_cases, escalation_cases, naming, no_traffic_cases, raw_cases, slo_cases
+from .. import alert_cases, escalation_cases, naming, no_traffic_cases, raw_cases, slo_cases, target_cases
 from ..escalation_rules import escalation_group
 from ..model import Spec
 from . import alerts as alert_builder
@@ -60,6 +61,7 @@ def cases(spec: Spec, domain: str) -> list[alert_cases.Case]:
         for alert, rule in alert_cases.alert_pairs(spec, kpi):
             out += alert_cases.spec_alert_cases(spec, kpi, alert, rule)
             out += raw_cases.raw_cases(kpi, alert, rule)
+        out += target_cases.target_down_cases(spec, kpi)
         if kpi.slo is not None:
             out += slo_cases.burn_cases(spec, kpi)
             if kpi.slo.no_data == "alert":
