@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import alert_rules, naming, slo
-from .alert_cases import STEP, Case, by_labels, constant, expected, series
+from .alert_cases import STEP, Case, by_labels, constant, expected, pending_time, series
 from .model import Kpi, Spec, seconds
 
 TRAFFIC = 10.0
@@ -52,9 +52,9 @@ def _case(spec: Spec, kpi: Kpi, tiers: list[slo.BurnTier], title: str, burn: dic
     case = Case(title)
     for name in dict.fromkeys(r["alert"] for r in rules.values()):
         fired = [expected(rules[t.name], labels, burn[t.long]) for t in firing if rules[t.name]["alert"] == name]
-        if fired:
-            first = min(seconds(alert_rules.burn_for(t)) for t in firing)
-            case.check(first - STEP, rules[firing[0].name], [])
+        pending = pending_time(0, min(seconds(alert_rules.burn_for(t)) for t in firing), STEP) if fired else None
+        if pending is not None:
+            case.check(pending, rules[firing[0].name], [])
         case.check(at, next(iter(rules.values())) if not fired else rules[firing[0].name], fired)
     for window, value in burn.items():
         case.series[series(naming.sli_error_record(window), {**labels, naming.SLOTH_WINDOW: window})] = \
@@ -80,6 +80,9 @@ def no_data_cases(spec: Spec, kpi: Kpi) -> list[Case]:
     for fires, traffic in ((True, 0.0), (False, TRAFFIC)):
         case = Case(f"{rule['alert']} {'fires' if fires else 'stays silent'} with {traffic:g} events/s")
         at = long + hold + 2 * STEP
+        pending = pending_time(0, hold, STEP)  # zero events from the start: the condition holds at once
+        if fires and pending is not None:
+            case.check(pending, rule, [])
         case.check(at, rule, [expected(rule, labels, None)] if fires else [])
         case.series[series(events, labels)] = constant(traffic, at)
         out.append(case)
