@@ -41,8 +41,10 @@ def build(spec: Spec) -> dict[str, object]:
         out[naming.test_file(alert_builder.ESCALATION_FILE)] = _file(
             spec, alert_builder.ESCALATION_FILE, escalation, found,
             [f"{RULES_FROM_TEST}/{naming.rule_file('alerts', alert_builder.ESCALATION_FILE)}"])
-    out.update(no_traffic(spec))
-    return out
+    extra = no_traffic(spec)
+    if out.keys() & extra.keys():  # a domain named no_traffic
+        raise RuntimeError(f"domain test files clash with the no-traffic tests: {sorted(out.keys() & extra.keys())}")
+    return {**out, **extra}
 
 
 def no_traffic(spec: Spec) -> dict[str, object]:
