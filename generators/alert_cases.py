@@ -11,6 +11,7 @@ healthy side of the threshold.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from . import alert_rules, alert_text, kinds, naming
@@ -82,12 +83,25 @@ def spec_alert_cases(spec: Spec, kpi: Kpi, alert: Alert, rule: dict) -> list[Cas
             "absent": _absent}[alert.condition](spec, kpi, alert, rule)
 
 
+def pending_time(start: float, hold: float, step: int) -> float | None:
+    """When to see the alert still pending: the last evaluation before ``for`` elapses; None without ``for``.
+
+    Evaluations run every ``step`` from ``start`` (when the condition turns true), so that is
+    the largest ``start + k × step`` below ``start + hold``: ``hold - step`` on a fine grid,
+    ``start`` itself when ``for`` is no longer than a step (a 15m ``for`` on a 10m grid: +10m).
+    """
+    if hold <= 0:
+        return None
+    return start + (math.ceil(hold / step) - 1) * step
+
+
 def timed(case: Case, rule: dict, start: float, fired: list[dict], margin: float | None = None) -> float:
-    """Checks around ``for``: silent just before it elapses (if it can be seen), firing after."""
+    """Checks around ``for``: still pending at the last evaluation before it elapses, firing after."""
     hold = seconds(rule["for"]) if rule.get("for") else 0
     margin = 2 * case.step if margin is None else margin
-    if hold >= 2 * case.step and fired:
-        case.check(start + hold - case.step, rule, [])
+    pending = pending_time(start, hold, case.step)
+    if pending is not None and fired:
+        case.check(pending, rule, [])
     case.check(start + hold + margin, rule, fired)
     return start + hold + margin
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import naming
+from . import naming, targets
 from .escalation import climb, escalated_labels
 from .model import Alert, Kpi, Spec, duration_from_seconds
 
@@ -82,13 +82,20 @@ def burn_rate_tiers(kpi: Kpi) -> list[tuple[str, str]]:
 
 
 def implicit_alerts(spec: Spec, i: int, kpi: Kpi) -> list[AlertLabelSet]:
-    """Alerts the rules add without a spec entry: missing source, burn-rate tiers, SLO without data."""
+    """Alerts the rules add without a spec entry: missing source, target down, burn-rate tiers, SLO without data.
+
+    Their names belong to the alerting rules; routing only needs their labels.
+    """
     by, here = tuple(kpi.source.by), f"kpis[{i}]"
     out = []
     if kpi.critical_source and not any(a.absent for a in kpi.alerts):
         most_severe = next(iter(spec.routing.severities))
         out.append(AlertLabelSet(f"{here}.critical_source", naming.source_absent_alert_name(kpi),
                                  {**kpi_labels(kpi), naming.SEVERITY: most_severe}, by))
+    down = targets.target_down(spec, kpi)
+    if down is not None:  # ``up`` of the target: its job and instance, not the KPI's labels
+        out.append(AlertLabelSet(f"{here}.critical_source (target down)", naming.target_down_alert_name(kpi),
+                                 {**kpi_labels(kpi), naming.SEVERITY: down.severity}, targets.TARGET_LABELS))
     for tier, speed in burn_rate_tiers(kpi):
         out.append(AlertLabelSet(f"{here}.slo ({tier} tier, {speed})", naming.burn_alert_name(kpi),
                                  burn_rate_labels(kpi, tier, speed), by))

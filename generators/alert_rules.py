@@ -1,4 +1,4 @@
-"""One alerting rule per spec alert, plus the implicit ones (missing source, SLO burn rates).
+"""One alerting rule per spec alert, plus the implicit ones (missing source, target down, SLO burn rates).
 
 Every rule is a plain dict ready for a Prometheus rule file, and carries what routing
 and people need: labels ``severity``, ``kpi``, ``domain``, ``family`` (the KPI id, so the
@@ -10,7 +10,7 @@ series, ``trigger="escalation"`` on the daily cycle's escalation triggers, ``tie
 """
 from __future__ import annotations
 
-from . import kinds, naming, slo, slo_rules
+from . import kinds, naming, slo, slo_rules, targets
 from .model import Alert, Kpi, Spec, seconds
 
 UNIT_SUFFIX = {
@@ -24,12 +24,15 @@ PERCENT = "{{ $value | humanizePercentage }}"
 
 
 def kpi_rules(spec: Spec, kpi: Kpi) -> list[dict]:
-    """Every alerting rule of one KPI, in spec order, then missing-source, then SLO rules."""
+    """Every alerting rule of one KPI, in spec order, then missing-source and target-down, then SLO rules."""
     rules = [_spec_alert(spec, kpi, a) for a in kpi.alerts]
     if kpi.critical_source and not any(a.absent for a in kpi.alerts):
         implicit = Alert(severity=next(iter(spec.routing.severities)), absent=True, for_=spec.defaults.absent_for,
                          name=naming.source_absent_alert_name(kpi))
         rules.append(_spec_alert(spec, kpi, implicit))
+    down = targets.target_down(spec, kpi)
+    if down is not None:
+        rules.append(target_down_rule(spec, kpi, down))
     if kpi.slo is not None:
         rules += [burn_rule(spec, kpi, t) for t in slo.tiers(kpi)]
         if kpi.slo.no_data == "alert":
@@ -97,8 +100,20 @@ def burn_rule(spec: Spec, kpi: Kpi, tier: slo.BurnTier) -> dict:
 
 
 def burn_for(tier: slo.BurnTier) -> str:
-    """Page tiers fire at once (the short window is the debounce); tickets wait a little."""
-    return "2m" if tier.tier == "page" else "15m"
+    """The tier's ``for`` from the SLO (``slo.for``; page 2m, ticket 15m by default)."""
+    return tier.for_
+
+
+def target_down_rule(spec: Spec, kpi: Kpi, down: targets.TargetDown) -> dict:
+    """``up == 0`` for a scrape target the KPI reads: per target, where ``absent()`` needs all gone."""
+    name = naming.target_down_alert_name(kpi)
+    target = "{{ $labels.instance }} (job {{ $labels.job }})"
+    return {"alert": name, "expr": targets.down_expr(down), "for": down.for_,
+            "labels": base_labels(kpi, down.severity),
+            "annotations": {"summary": f"{kpi.title}: scrape target {target} down",
+                            "description": f"Prometheus has failed to scrape {target} for {down.for_}: "
+                                           f"{kpi.title} lacks that target's series and may look healthy while blind there.",
+                            **links(spec, kpi, name)}}
 
 
 def no_data_rule(spec: Spec, kpi: Kpi) -> dict:

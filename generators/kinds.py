@@ -32,8 +32,8 @@ def raw_value_expr(kpi: Kpi) -> str:
 def _quantile(kpi: Kpi) -> list[Record]:
     s = kpi.source
     buckets = Record(naming.bucket_record(kpi), _bucket_rates(kpi))
-    value = promql.scaled(f"histogram_quantile({s.quantile:g}, {buckets.record})", s.scale)
-    return [buckets, Record(naming.value_record(kpi), value)]
+    value = promql.quantile_with_traffic(s.quantile, buckets.record, f'{buckets.record}{{le="+Inf"}}', s.by)
+    return [buckets, Record(naming.value_record(kpi), promql.scaled(value, s.scale))]
 
 
 def _ratio(kpi: Kpi) -> list[Record]:
@@ -48,14 +48,16 @@ def _single(kpi: Kpi) -> list[Record]:
     return [Record(naming.value_record(kpi), raw_value_expr(kpi))]
 
 
-def _bucket_rates(kpi: Kpi) -> str:
+def _bucket_rates(kpi: Kpi, matchers: str = "", labels: tuple[str, ...] = ("le",)) -> str:
     s = kpi.source
-    return promql.sum_rate(promql.selector(s.metric, s.selector, "_bucket"), s.window, ["le", *s.by])
+    selector = ", ".join(m for m in (s.selector, matchers) if m)
+    return promql.sum_rate(promql.selector(s.metric, selector, "_bucket"), s.window, [*labels, *s.by])
 
 
 def _raw_quantile(kpi: Kpi) -> str:
     s = kpi.source
-    return promql.scaled(f"histogram_quantile({s.quantile:g}, {_bucket_rates(kpi)})", s.scale)
+    events = _bucket_rates(kpi, 'le="+Inf"', labels=())
+    return promql.scaled(promql.quantile_with_traffic(s.quantile, _bucket_rates(kpi), events, s.by), s.scale)
 
 
 def _raw_ratio(kpi: Kpi) -> str:
@@ -86,7 +88,9 @@ def window_expr(kpi: Kpi, window: str) -> str:
     s = kpi.source
     avg = lambda record: f"avg_over_time({record}[{window}])"  # noqa: E731
     if s.kind == "quantile":
-        return promql.scaled(f"histogram_quantile({s.quantile:g}, {avg(naming.bucket_record(kpi))})", s.scale)
+        buckets = naming.bucket_record(kpi)
+        return promql.scaled(promql.quantile_with_traffic(s.quantile, avg(buckets), avg(f'{buckets}{{le="+Inf"}}'),
+                                                          s.by), s.scale)
     if s.kind == "ratio":
         return promql.scaled(promql.guarded_ratio(avg(naming.numerator_record(kpi)),
                                                   avg(naming.denominator_record(kpi))), s.scale)

@@ -161,6 +161,11 @@ def source_absent_alert_name(kpi: Kpi) -> str:
     return f"{camel(kpi.id)}SourceAbsent"
 
 
+def target_down_alert_name(kpi: Kpi) -> str:
+    """The implicit alert of a ``critical_source`` KPI when one of its scrape targets is down."""
+    return f"{camel(kpi.id)}TargetDown"
+
+
 def _percentile(quantile: float) -> str:
     """0.95 -> ``95``, 0.999 -> ``999``."""
     return (f"{quantile:.6f}".split(".")[1].rstrip("0") or "0").ljust(2, "0")

@@ -35,3 +35,14 @@ def scaled(expr: str, factor: float) -> str:
 def guarded_ratio(numerator: str, denominator: str) -> str:
     """A ratio that is absent, not NaN or +Inf, when the denominator is zero (no traffic)."""
     return f"{numerator} / ({denominator} > 0)"
+
+
+def quantile_with_traffic(quantile: float, buckets: str, inf_bucket: str, labels: list[str] | tuple[str, ...]) -> str:
+    """``histogram_quantile`` kept only where the ``+Inf`` bucket (the event count) has a rate above 0.
+
+    With every bucket rate at 0 ``histogram_quantile`` returns NaN, which would reach
+    panels and targets as a value; ``and on (labels) (inf_bucket > 0)`` leaves the series
+    absent instead, as ratios are. ``inf_bucket`` is ``buckets`` narrowed to ``le="+Inf"``:
+    one series per label set, so the guard costs a small fraction of the quantile itself.
+    """
+    return f"histogram_quantile({quantile:g}, {buckets}) and on ({', '.join(labels)}) ({inf_bucket} > 0)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import Kpi, duration_from_seconds, seconds
+from .model.kpi import BURN_FOR_DEFAULTS
 
 WORKBOOK_PERIOD = 30 * 86400
 """The period the workbook's table is written for."""
@@ -42,6 +43,8 @@ class BurnTier:
     short: str
     factor: float
     budget_consumed: float
+    for_: str = "0s"
+    """The alert's ``for``: the SLO's ``for`` for this tier, else the page/ticket default."""
 
 
 def tiers(kpi: Kpi, enabled_only: bool = True) -> list[BurnTier]:
@@ -65,8 +68,15 @@ def tiers(kpi: Kpi, enabled_only: bool = True) -> list[BurnTier]:
         factor = round(consumed * period / long_s, 6)
         tier, speed = name.split("_")
         out.append(BurnTier(name, tier, speed, duration_from_seconds(long_s),
-                            duration_from_seconds(short_s), factor, consumed))
+                            duration_from_seconds(short_s), factor, consumed, hold(kpi, name)))
     return out
+
+
+def hold(kpi: Kpi, name: str) -> str:
+    """``for`` of tier ``name``: the SLO's own for this tier, for its page/ticket kind, or the default."""
+    kind = name.split("_")[0]
+    given = kpi.slo.for_
+    return given.get(name) or given.get(kind) or BURN_FOR_DEFAULTS[kind]
 
 
 def error_budget(kpi: Kpi) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import alert_rules, naming, slo
-from .alert_cases import STEP, Case, by_labels, constant, expected, series, timed
+from .alert_cases import STEP, Case, by_labels, constant, expected, pending_time, series, timed
 from .model import Kpi, Spec, seconds
 
 TRAFFIC = 10.0
@@ -58,8 +58,9 @@ def _case(spec: Spec, kpi: Kpi, tiers: list[slo.BurnTier], rules: dict[str, dict
     for name in dict.fromkeys(rules[t.name]["alert"] for t in tiers):
         named = [t for t in tiers if rules[t.name]["alert"] == name]
         fired = [t for t in firing if t in named]
-        if fired:
-            case.check(min(seconds(rules[t.name]["for"]) for t in fired) - STEP, rules[fired[0].name], [])
+        pending = pending_time(0, min(seconds(rules[t.name]["for"]) for t in fired), STEP) if fired else None
+        if pending is not None:
+            case.check(pending, rules[fired[0].name], [])
         case.check(at, rules[named[0].name], [expected(rules[t.name], labels, burn[t.long]) for t in fired])
     for window, value in burn.items():
         case.series[series(naming.sli_error_record(window), {**labels, naming.SLOTH_WINDOW: window})] = \

@@ -3,16 +3,19 @@
 Each file loads its domain's alerts and the recording rules they depend on (paths
 relative to the test file, so ``promtool test rules tests/rules/*.test.yml`` works from
 the project root) and holds, per alert, a case that fires it (labels, rendered
-annotations, after ``for``) and one just on the healthy side; SLOs add one burn per tier,
-a burn below every threshold and a quiet service. See ``generators.alert_cases``.
+annotations, after ``for``) and one just on the healthy side; target-down alerts are fed
+``up``; SLOs add one burn per tier, a burn below every threshold and a quiet service.
+See ``generators.alert_cases``.
 ``escalation.test.yml`` holds the same cases for the escalation copies, which evaluate
 their originals' expressions with a longer ``for`` (``generators.escalation_cases``).
+``no_traffic*.test.yml`` feed every recording rule flat sources and check nothing
+records NaN or Inf (``generators.no_traffic_cases``).
 """
 from __future__ import annotations
 
 import re
 
-from .. import alert_cases, escalation_cases, naming, raw_cases, slo_cases
+from .. import alert_cases, escalation_cases, naming, no_traffic_cases, raw_cases, slo_cases, target_cases
 from ..escalation_rules import escalation_group
 from ..model import Kpi, Spec, kpis_by_domain
 from . import alerts as alert_builder
@@ -37,7 +40,19 @@ def build(spec: Spec) -> dict[str, object]:
     if escalation is not None:  # fed the recorded series the originals read: the escalation file alone
         out.update(_files(recording, alert_builder.ESCALATION_FILE, escalation,
                           escalation_cases.escalation_cases(spec), [_alert_file(alert_builder.ESCALATION_FILE)]))
-    return out
+    extra = no_traffic(spec, recording)
+    if out.keys() & extra.keys():  # a domain named no_traffic
+        raise RuntimeError(f"domain test files clash with the no-traffic tests: {sorted(out.keys() & extra.keys())}")
+    return {**out, **extra}
+
+
+def no_traffic(spec: Spec, groups: dict[str, list[dict]]) -> dict[str, object]:
+    """The no-traffic tests over every recording rule file (``generators.no_traffic_cases``);
+    ``groups`` is ``recording_rules.domain_groups(spec)``."""
+    files = [f"{RULES_FROM_TEST}/{naming.rule_file('recording_rules', d)}" for d in groups]
+    order = [g["name"] for gs in groups.values() for g in gs]
+    exprs = [r["expr"] for gs in groups.values() for g in gs for r in g["rules"]]
+    return no_traffic_cases.documents(spec, files, order, exprs)
 
 
 def _files(recording: dict[str, list[dict]], name: str, group: dict, found: list[alert_cases.Case],
@@ -65,6 +80,7 @@ def cases(spec: Spec, domain: str, kpis: list[Kpi] | None = None) -> list[alert_
         for alert, rule in alert_cases.alert_pairs(spec, kpi):
             out += alert_cases.spec_alert_cases(spec, kpi, alert, rule)
             out += raw_cases.raw_cases(kpi, alert, rule)
+        out += target_cases.target_down_cases(spec, kpi)
         if kpi.slo is not None:
             out += slo_cases.burn_cases(spec, kpi)
             if kpi.slo.no_data == "alert":

@@ -6,7 +6,8 @@ objective. An ``AlertPolicy`` (inline or by name) gives the burn-rate tiers: eac
 ``AlertCondition`` of kind ``burnrate`` with ``threshold`` T over ``lookbackWindow`` L
 is a tier spending ``T × L / period`` of the budget in L; its ``severity`` is the alert's
 severity (``page``/``critical``/``high`` make it a page tier, others a ticket tier, the
-higher threshold of each the fast one). ``alertWhenNoData`` -> ``no_data: alert``.
+higher threshold of each the fast one); its ``alertAfter`` is that tier's ``for`` (default
+2m for pages, 15m for tickets). ``alertWhenNoData`` -> ``no_data: alert``.
 ``AlertNotificationTarget``s become receivers, and each severity routes to its policy's
 first target. Without policies the SRE workbook tiers apply.
 """
@@ -133,20 +134,23 @@ def _apply_policies(slo: dict, policies: list[dict], by_kind: dict, routes: dict
                 raise ImportError_("AlertCondition", f"only burnrate conditions can be imported, not {rule.get('kind')}")
             severity = snake(str(cspec.get("severity", "page")))
             tier = "page" if severity in PAGE_WORDS else "ticket"
-            tiers[tier].append((float(rule["threshold"]), rule["lookbackWindow"], severity))
+            tiers[tier].append((float(rule["threshold"]), rule["lookbackWindow"], severity, rule.get("alertAfter")))
             if targets:
                 receiver = snake((targets[0].get("metadata") or {}).get("name", "target"))
                 receivers[receiver] = _receiver(targets[0])
                 routes.setdefault(severity, receiver)
     slo["tiers"] = {f"{t}_{s}": False for t in ("page", "ticket") for s in ("fast", "slow")}
-    slo["windows"] = {}
+    slo["windows"], slo["for"] = {}, {}
     for tier, found in tiers.items():
         if len(found) > 2:
             raise ImportError_("AlertPolicy", f"at most two {tier} burn-rate conditions (fast and slow)")
-        for speed, (threshold, window, severity) in zip(("fast", "slow"), sorted(found, reverse=True)):
-            slo["tiers"][f"{tier}_{speed}"] = True
-            slo["windows"][f"{tier}_{speed}"] = {"long": window,
-                                                 "budget_consumed": round(threshold * seconds(window) / period_s, 9)}
+        ordered = sorted(found, key=lambda c: c[0], reverse=True)  # the higher threshold is the fast tier
+        for speed, (threshold, window, severity, after) in zip(("fast", "slow"), ordered):
+            name = f"{tier}_{speed}"
+            slo["tiers"][name] = True
+            slo["windows"][name] = {"long": window, "budget_consumed": round(threshold * seconds(window) / period_s, 9)}
+            if after:  # the condition must hold this long before it alerts: Prometheus's ``for``
+                slo["for"][name] = after
             slo[f"{tier}_severity"] = severity
 
 

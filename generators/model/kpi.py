@@ -180,15 +180,27 @@ class BurnWindow(Frozen):
     """Fraction of the period's error budget, e.g. 0.02."""
 
 
+TierName = Literal["page_fast", "page_slow", "ticket_fast", "ticket_slow"]
+BURN_FOR_DEFAULTS = {"page": "2m", "ticket": "15m"}
+"""``for`` of the burn-rate alerts unless the SLO says otherwise: a page fires almost at once
+(the short window already debounces it), a ticket waits out brief bursts."""
+
+
 class Slo(Frozen):
     """An SLO on a ratio KPI, alerted with multiwindow multi-burn-rate rules."""
+
+    model_config = {**Frozen.model_config, "populate_by_name": True}
 
     objective: float = Field(gt=0, lt=100)
     """Percent of good events, e.g. 99.9."""
     period: Duration = "30d"
     tiers: BurnRateTiers = BurnRateTiers()
-    windows: dict[Literal["page_fast", "page_slow", "ticket_fast", "ticket_slow"], BurnWindow] = {}
+    windows: dict[TierName, BurnWindow] = {}
     """Per-tier overrides; by default the SRE workbook's 30-day windows scaled to ``period``."""
+    for_: dict[Literal["page", "ticket"] | TierName, Duration] = Field({}, alias="for")
+    """How long a tier's windows must both burn before its alert fires (the alert's ``for``), by
+    tier (``page_fast``…) or for both speeds of ``page``/``ticket``; the tier name wins.
+    Defaults: page 2m, ticket 15m. OpenSLO's ``alertAfter`` lands here."""
     name: str | None = None
     """The SLO's name in Sloth's labels (``sloth_slo``); defaults to the KPI id."""
     service: str | None = None
@@ -201,7 +213,8 @@ class Slo(Frozen):
     ticket_labels: dict[LabelName, str] = {}
     summary: str | None = None
     min_traffic: float = 0.0
-    """Minimum events per second in the short window before a burn-rate alert may fire."""
+    """Minimum events per second, averaged over the tier's long window, before a burn-rate alert
+    may fire: a quiet service's few errors would otherwise look like a burn in both windows."""
     no_data: Literal["ok", "alert"] = "ok"
     """``alert`` adds a rule that fires when the SLI has no data for the page window."""
     page_severity: Severity = "critical"

@@ -35,6 +35,11 @@ class Defaults(Frozen):
     """Default ``offset`` of week-over-week comparisons."""
     absent_for: Duration = "10m"
     """How long a critical source may be missing before the missing-data alert fires."""
+    target_down_for: Duration = "5m"
+    """How long a scrape target of a critical source may be down (``up == 0``) before its alert fires."""
+    target_down_severity: Identifier | None = None
+    """Severity of the target-down alerts; by default the second most severe routed one: one target
+    of several down is partial blindness, while ``<Kpi>SourceAbsent`` (most severe) covers all gone."""
 
 
 class Exporter(Frozen):
@@ -43,6 +48,12 @@ class Exporter(Frozen):
     title: str
     metrics: list[str]
     """Metric names or prefixes ending in ``*`` (``node_*``)."""
+    job: str | None = None
+    """The ``job`` label of its scrape targets (``up{job="node"}``); defaults to the exporter's id."""
+    down_for: Duration | None = None
+    """``for`` of its target-down alerts; defaults to ``defaults.target_down_for``."""
+    down_severity: Identifier | None = None
+    """Severity of its target-down alerts; defaults to ``defaults.target_down_severity``."""
 
 
 class Spec(Frozen):
@@ -104,8 +115,17 @@ def cross_problems(spec: Spec) -> list[tuple[str, str]]:
             for field in ("page_severity", "ticket_severity"):
                 if getattr(kpi.slo, field) not in severities:
                     problems.append((f"{here}.slo.{field}", f'severity "{getattr(kpi.slo, field)}" has no route'))
+    problems += _exporter_problems(spec)
     problems += _routing_problems(spec)
     return problems
+
+
+def _exporter_problems(spec: Spec) -> list[tuple[str, str]]:
+    """Target-down severities the routing does not know."""
+    given = [("defaults.target_down_severity", spec.defaults.target_down_severity)]
+    given += [(f"exporters.{name}.down_severity", e.down_severity) for name, e in spec.exporters.items()]
+    return [(path, f'severity "{severity}" has no route in routing.severities')
+            for path, severity in given if severity is not None and severity not in spec.routing.severities]
 
 
 def _routing_problems(spec: Spec) -> list[tuple[str, str]]:

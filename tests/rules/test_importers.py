@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generators import naming, promtool, slo
+from generators import alert_rules, naming, promtool, slo
 from generators.errors import SpecError
 from generators.spec import load
 
@@ -63,6 +63,20 @@ def test_a_weekly_openslo_slo_gets_the_workbook_windows_scaled_to_seven_days():
     assert {(t.tier, t.factor, t.long, t.short) for t in slo.tiers(kpi)} == {
         ("page", 14.4, "14m", "1m10s"), ("page", 6.0, "1h24m", "7m"),
         ("ticket", 3.0, "5h36m", "28m"), ("ticket", 1.0, "16h48m", "1h24m")}
+
+
+def test_openslo_alert_after_becomes_each_burn_tiers_for():
+    """The example's alertAfter (1m, 5m, 30m, 1h) differ from the 2m/15m defaults: each tier keeps its own."""
+    spec = load(SPECS / "openslo-search.yml").spec
+    kpi = spec.kpi("search_availability")
+    held = {f"{r['labels']['tier']}_{r['labels']['window_class']}": r["for"]
+            for r in alert_rules.kpi_rules(spec, kpi) if "tier" in r["labels"]}
+    assert held == {"page_fast": "1m", "page_slow": "5m", "ticket_fast": "30m", "ticket_slow": "1h"}
+
+
+def test_an_openslo_condition_without_alert_after_gets_the_default_for():
+    kpi = load(SPECS / "openslo-weekly.yml").spec.kpi("login_success")
+    assert {(t.tier, t.for_) for t in slo.tiers(kpi)} == {("page", "2m"), ("ticket", "15m")}
 
 
 def test_openslo_policies_map_to_severities_receivers_and_no_data():

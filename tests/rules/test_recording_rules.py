@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 
-from generators import naming
+from generators import naming, no_traffic_cases, promtool
 from generators.build import recording_rules
 from generators.model import seconds
+from generators.spec import load
+
+from .conftest import ROOT, write_bundle
 
 RECORD_NAME = re.compile(r"^[a-zA-Z0-9_]*:[a-zA-Z0-9_]+:[a-zA-Z0-9_]+$")
 
@@ -47,12 +52,45 @@ def test_only_the_fast_group_reads_raw_sources_except_slow_expressions(spec):
             assert "rate(" not in rule["expr"] or ":" in rule["expr"].split("rate(")[1].split("[")[0], rule
 
 
-@pytest.mark.parametrize("kind", ["ratio"])
-def test_every_ratio_records_its_denominator_and_guards_against_no_traffic(spec, kind):
-    records = {r["record"]: r for _, _, r in _rules(spec)}
-    for kpi in (k for k in spec.kpis if k.source.kind == kind):
+def test_every_ratio_records_its_denominator(spec):
+    records = {r["record"] for _, _, r in _rules(spec)}
+    for kpi in (k for k in spec.kpis if k.source.kind == "ratio"):
         assert naming.denominator_record(kpi) in records
-        assert "> 0)" in records[naming.value_record(kpi)]["expr"]
+
+
+def _no_traffic(root: Path, *which: str) -> dict[str, promtool.Result]:
+    """Run the generated no-traffic promtool tests of the bundle under ``root``."""
+    files = [root / naming.test_file(name) for name in which]
+    return {f.name: promtool.run("test", "rules", f.relative_to(root), cwd=root, timeout=300) for f in files}
+
+
+def test_no_recording_rule_records_nan_or_inf_without_traffic(spec, bundle):
+    """Flat counters and zero gauges into every rule: nothing NaN or Inf, ratio and quantile
+    KPIs absent with no ``kpi:target_met:bool`` (not 0), their denominators and buckets present."""
+    root, documents = bundle
+    for name in (no_traffic_cases.FAST_FILE, no_traffic_cases.LONG_FILE):
+        loaded = {f.removeprefix("../../") for f in documents[naming.test_file(name)]["rule_files"]}
+        assert loaded == set(recording_rules.build(spec)), name
+    results = _no_traffic(root, no_traffic_cases.FAST_FILE, no_traffic_cases.LONG_FILE)
+    failed = {name: result.output[-3000:] for name, result in results.items() if not result.ok}
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("kpi_id, expr, record", [
+    pytest.param("cost_efficiency_trend", "sum(node_total_hourly_cost) / (sum(rate(http_requests_total[1h])) * 3600 / 1000)",
+                 ":cost_efficiency_trend:value", id="A cost divided by a request rate of 0 is +Inf."),
+    pytest.param("load_balancing_efficiency", "100 * (1 - stddev(rate(istio_requests_total[5m])) / avg(rate(istio_requests_total[5m])))",
+                 ":load_balancing_efficiency:value", id="A spread over a mean of 0 is NaN."),
+])
+def test_the_no_traffic_test_catches_an_unguarded_division(tmp_path, kpi_id, expr, record):
+    """The same generated test fails, naming the record, when a spec expression divides unguarded."""
+    document = yaml.safe_load((ROOT / "spec" / "kpis.yaml").read_text())
+    kpi = next(k for k in document["kpis"] if k["id"] == kpi_id)
+    kpi["source"] = {**kpi["source"], "expr": expr, "by": []}
+    (tmp_path / "kpis.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    write_bundle(load(tmp_path / "kpis.yaml").spec, tmp_path)
+    [result] = _no_traffic(tmp_path, no_traffic_cases.FAST_FILE).values()
+    assert not result.ok and f'__name__="{record}"' in result.output, result.output[-2000:]
 
 
 def test_slo_kpis_record_sloths_series_with_its_identifying_labels(spec):

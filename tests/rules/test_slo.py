@@ -95,6 +95,25 @@ def test_tiers_can_be_switched_off_one_by_one(spec, tiers, left):
     assert {f"{r['labels']['tier']}/{r['labels']['window_class']}" for r in rules} == left
 
 
+@pytest.mark.parametrize("given, held", [
+    pytest.param({}, {"page_fast": "2m", "page_slow": "2m", "ticket_fast": "15m", "ticket_slow": "15m"},
+                 id="By default pages wait 2m and tickets 15m."),
+    pytest.param({"page": "5m", "ticket": "1h"}, {"page_fast": "5m", "page_slow": "5m", "ticket_fast": "1h", "ticket_slow": "1h"},
+                 id="for.page and for.ticket set both speeds of their kind."),
+    pytest.param({"page": "5m", "page_fast": "1m", "ticket_slow": "30m"},
+                 {"page_fast": "1m", "page_slow": "5m", "ticket_fast": "15m", "ticket_slow": "30m"},
+                 id="A tier's own for wins over its kind's."),
+])
+def test_burn_rate_for_is_an_slo_option_per_tier(spec, given, held):
+    kpi = _with_slo(spec, for_=given)
+    rules = [r for r in alert_rules.kpi_rules(spec, kpi) if "tier" in r["labels"]]
+    assert {f"{r['labels']['tier']}_{r['labels']['window_class']}": r["for"] for r in rules} == held
+
+
+def test_burn_rate_for_is_spelled_for_in_the_spec():
+    assert Slo.model_validate({"objective": 99.9, "for": {"page": "5m"}}).for_ == {"page": "5m"}
+
+
 @pytest.mark.parametrize("min_traffic, guarded", [
     pytest.param(0.1, True, id="A minimum traffic adds a guard on the long window's event rate."),
     pytest.param(0.0, False, id="No minimum traffic, no guard."),
