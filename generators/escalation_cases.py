@@ -9,7 +9,7 @@ promtool checks it apart from every other alert the same inputs fire.
 """
 from __future__ import annotations
 
-from . import alert_cases, alert_rules, slo, slo_cases
+from . import alert_cases, alert_rules, slo, slo_cases, target_cases, targets
 from .alert_cases import Case
 from .escalation_rules import copies
 from .model import Kpi, Spec
@@ -17,13 +17,23 @@ from .model import Kpi, Spec
 
 def escalation_cases(spec: Spec) -> list[Case]:
     """The cases of every escalation copy, in KPI order."""
-    return [case for kpi in spec.kpis for case in _spec_alert_copies(spec, kpi) + _slo_copies(spec, kpi)]
+    return [case for kpi in spec.kpis
+            for case in _spec_alert_copies(spec, kpi) + _target_down_copies(spec, kpi) + _slo_copies(spec, kpi)]
 
 
 def _spec_alert_copies(spec: Spec, kpi: Kpi) -> list[Case]:
     """Copies of the KPI's spec alerts (and of its implicit missing-source alert)."""
     return [case for alert, rule in alert_cases.alert_pairs(spec, kpi) for copy in copies(spec, rule)
             for case in alert_cases.spec_alert_cases(spec, kpi, alert, copy)]
+
+
+def _target_down_copies(spec: Spec, kpi: Kpi) -> list[Case]:
+    """Copies of the KPI's target-down alert, when it has one and its severity escalates."""
+    down = targets.target_down(spec, kpi)
+    if down is None:
+        return []
+    return [case for copy in copies(spec, alert_rules.target_down_rule(spec, kpi, down))
+            for case in target_cases.target_down_cases(spec, kpi, copy)]
 
 
 def _slo_copies(spec: Spec, kpi: Kpi) -> list[Case]:

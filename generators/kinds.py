@@ -32,7 +32,7 @@ def raw_value_expr(kpi: Kpi) -> str:
 def _quantile(kpi: Kpi) -> list[Record]:
     s = kpi.source
     buckets = Record(naming.bucket_record(kpi), _bucket_rates(kpi))
-    value = promql.quantile_with_traffic(s.quantile, buckets.record, f'{buckets.record}{{le="+Inf"}}', s.by)
+    value = promql.quantile_with_traffic(s.quantile, buckets.record)
     return [buckets, Record(naming.value_record(kpi), promql.scaled(value, s.scale))]
 
 
@@ -56,8 +56,7 @@ def _bucket_rates(kpi: Kpi, matchers: str = "", labels: tuple[str, ...] = ("le",
 
 def _raw_quantile(kpi: Kpi) -> str:
     s = kpi.source
-    events = _bucket_rates(kpi, 'le="+Inf"', labels=())
-    return promql.scaled(promql.quantile_with_traffic(s.quantile, _bucket_rates(kpi), events, s.by), s.scale)
+    return promql.scaled(promql.quantile_with_traffic(s.quantile, _bucket_rates(kpi)), s.scale)
 
 
 def _raw_ratio(kpi: Kpi) -> str:
@@ -89,8 +88,7 @@ def window_expr(kpi: Kpi, window: str) -> str:
     avg = lambda record: f"avg_over_time({record}[{window}])"  # noqa: E731
     if s.kind == "quantile":
         buckets = naming.bucket_record(kpi)
-        return promql.scaled(promql.quantile_with_traffic(s.quantile, avg(buckets), avg(f'{buckets}{{le="+Inf"}}'),
-                                                          s.by), s.scale)
+        return promql.scaled(promql.quantile_with_traffic(s.quantile, avg(buckets)), s.scale)
     if s.kind == "ratio":
         return promql.scaled(promql.guarded_ratio(avg(naming.numerator_record(kpi)),
                                                   avg(naming.denominator_record(kpi))), s.scale)

@@ -12,12 +12,13 @@ from .model import Kpi, Spec, seconds
 OTHER_JOB = "perfcycle-test-unrelated"
 
 
-def target_down_cases(spec: Spec, kpi: Kpi) -> list[Case]:
-    """A firing case (first job's target down) and a silent one, or none without a down alert."""
+def target_down_cases(spec: Spec, kpi: Kpi, rule: dict | None = None) -> list[Case]:
+    """A firing case (first job's target down) and a silent one, or none without a down alert;
+    checked against ``rule``: the down alert by default, or one of its escalation copies."""
     down = targets.target_down(spec, kpi)
     if down is None:
         return []
-    rule = alert_rules.target_down_rule(spec, kpi, down)
+    rule = rule or alert_rules.target_down_rule(spec, kpi, down)
     job = down.jobs[0]
     target = {"job": job, "instance": f"{job}-0:9100"}
     hold = seconds(rule["for"])

@@ -108,7 +108,7 @@ def _scan_one(expr: str, found: Found) -> None:
             last_func = text
         elif kind == "range":
             ranges = max(ranges, duration_seconds(text.split(":")[0]))
-        elif kind == "ident" and text not in _KEYWORDS:
+        elif kind == "ident" and text.lower() not in _KEYWORDS:  # PromQL reads Inf, inf, NaN alike
             matchers: tuple[Matcher, ...] = ()
             if nxt[0] == "brace":
                 body, close = _braces(expr, nxt[2])
