@@ -67,6 +67,25 @@ def _number_map(raw, key: str) -> dict[str, float]:
     return out
 
 
+def _positive_int(value, path: str) -> int:
+    """A count such as a byte limit: a plain positive integer, not ``10MB`` or ``-1``."""
+    if type(value) is not int or value <= 0:
+        raise ConfigError(f"{path}: must be a positive integer, got {value!r}")
+    return value
+
+
+def _duration(value, path: str) -> float:
+    """Seconds from a positive number or a Prometheus duration (``30s``, ``5m``), named by ``path``
+    on error: a zero or negative interval would spin a loop or time out every query."""
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigError(f"{path}: must be a positive duration like 30s or 5m, got {value!r}")
+    return seconds
+
+
 def from_dict(raw: dict) -> Config:
     """Build a Config from the YAML mapping (see docs/exporter.md for the keys)."""
     if not isinstance(raw, dict):
@@ -79,9 +98,10 @@ def from_dict(raw: dict) -> Config:
     if bool(c.tls_cert_file) != bool(c.tls_key_file):
         raise ConfigError("web.tls: cert_file and key_file go together")
     c.auth_token_file = (web.get("auth") or {}).get("token_file")
-    c.max_body_bytes = int(web.get("max_body_bytes", c.max_body_bytes))
-    c.max_label_values = int((raw.get("cardinality") or {}).get("max_values_per_label",
-                                                                  c.max_label_values))
+    c.max_body_bytes = _positive_int(web.get("max_body_bytes", c.max_body_bytes), "web.max_body_bytes")
+    c.max_label_values = _positive_int((raw.get("cardinality") or {}).get("max_values_per_label",
+                                                                          c.max_label_values),
+                                       "cardinality.max_values_per_label")
     for i, f in enumerate(raw.get("files") or []):
         f = {"path": f} if isinstance(f, str) else f
         if not isinstance(f, dict) or not f.get("path"):
@@ -92,12 +112,9 @@ def from_dict(raw: dict) -> Config:
     c.checkpoint_dir = str(raw.get("checkpoint_dir", c.checkpoint_dir))
     prom = raw.get("prometheus") or {}
     c.prometheus_url = prom.get("url")
-    try:
-        c.poll_interval = parse_duration(raw.get("poll_interval", c.poll_interval))
-        c.prometheus_timeout = parse_duration(prom.get("timeout", c.prometheus_timeout))
-        c.refresh_interval = parse_duration(prom.get("refresh_interval", c.refresh_interval))
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+    c.poll_interval = _duration(raw.get("poll_interval", c.poll_interval), "poll_interval")
+    c.prometheus_timeout = _duration(prom.get("timeout", c.prometheus_timeout), "prometheus.timeout")
+    c.refresh_interval = _duration(prom.get("refresh_interval", c.refresh_interval), "prometheus.refresh_interval")
     c.optimizations = list(raw.get("optimizations") or [])
     c.budgets = _number_map(raw, "budgets")
     c.ebs_volumes = _number_map(raw, "ebs_volumes")
@@ -141,14 +158,14 @@ def load(args: argparse.Namespace) -> Config:
         v = getattr(args, key, None)
         if v is not None:
             setattr(c, key, v)
-    for key in ("refresh_interval", "prometheus_timeout"):
+    for key, flag in (("refresh_interval", "--prometheus.refresh-interval"),
+                      ("prometheus_timeout", "--prometheus.timeout")):
         v = getattr(args, key, None)
         if v is not None:
-            try:
-                setattr(c, key, parse_duration(v if not v.replace(".", "").isdigit()
-                                               else float(v)))
-            except ValueError as e:
-                raise ConfigError(f"--{key}: {e}") from None
+            setattr(c, key, _duration(float(v) if v.replace(".", "", 1).isdigit() else v, flag))
+    for key, flag in (("max_body_bytes", "--web.max-body-bytes"),
+                      ("max_label_values", "--cardinality.max-values-per-label")):
+        _positive_int(getattr(c, key), flag)
     c.files += [FileSource(p) for p in getattr(args, "files", None) or []]
     if bool(c.tls_cert_file) != bool(c.tls_key_file):
         raise ConfigError("TLS needs both a cert file and a key file")

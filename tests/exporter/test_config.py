@@ -56,6 +56,17 @@ def test_config_file_keys_and_flag_overrides(start_exporter, tmp_path):
                  id="TLS with a cert but no key is a config error."),
     pytest.param("collectors: ['no_such_module:x']\n", "cannot load",
                  id="An extra collector that cannot be imported is a config error."),
+    pytest.param("web: {max_body_bytes: 10MB}\n", "web.max_body_bytes: must be a positive integer, got '10MB'",
+                 id="A body limit with a unit is a config error naming the key, not a traceback."),
+    pytest.param("cardinality: {max_values_per_label: 0}\n",
+                 "cardinality.max_values_per_label: must be a positive integer",
+                 id="A zero cardinality cap is a config error."),
+    pytest.param("poll_interval: -1\n", "poll_interval: must be a positive duration",
+                 id="A negative poll interval (a busy loop) is a config error."),
+    pytest.param("prometheus: {timeout: 0s}\n", "prometheus.timeout: must be a positive duration",
+                 id="A zero query timeout is a config error naming the key."),
+    pytest.param("prometheus: {refresh_interval: soon}\n", "prometheus.refresh_interval: must be a positive duration",
+                 id="A refresh interval that is not a duration is a config error naming the key."),
 ])
 def test_bad_config_exits_2_with_one_error_line(tmp_path, config, message):
     (tmp_path / "bad.yaml").write_text(config)
