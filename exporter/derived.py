@@ -42,6 +42,15 @@ class QueryError(Exception):
     pass
 
 
+def _value(data: dict) -> float:
+    """One number from a query's ``data``: a scalar, or the sum of an instant vector."""
+    if data["resultType"] == "scalar":
+        return float(data["result"][1])
+    if data["resultType"] != "vector" or not data["result"]:
+        raise QueryError("empty result")
+    return sum(float(s["value"][1]) for s in data["result"])
+
+
 class Derived:
     def __init__(self, url: str | None, timeout: float, interval: float, guard=None):
         self.url = url.rstrip("/") if url else None
@@ -77,14 +86,14 @@ class Derived:
             body = r.json()
         except (requests.RequestException, ValueError) as e:
             raise QueryError(f"request failed: {type(e).__name__}") from None
+        if not isinstance(body, dict):
+            raise QueryError(f"HTTP {r.status_code}: not a Prometheus API answer")
         if r.status_code != 200 or body.get("status") != "success":
-            raise QueryError(f"HTTP {r.status_code}: {body.get('error', '')[:200]}")
-        data = body["data"]
-        if data["resultType"] == "scalar":
-            return float(data["result"][1])
-        if data["resultType"] != "vector" or not data["result"]:
-            raise QueryError("empty result")
-        return sum(float(s["value"][1]) for s in data["result"])
+            raise QueryError(f"HTTP {r.status_code}: {str(body.get('error', ''))[:200]}")
+        try:
+            return _value(body["data"])
+        except (KeyError, IndexError, TypeError, ValueError) as e:  # a proxy or a non-Prometheus answer
+            raise QueryError(f"malformed answer: {type(e).__name__}") from None
 
     def _window_avg(self, q: str, end: float, length: float) -> float:
         step = max(1, int(length // 100))

@@ -99,3 +99,39 @@ def test_optimizations_from_the_config_file_are_measured_too(start_exporter, pro
     assert wait_for(lambda: p.value("kiro_optimization_realized_hourly_savings",
                                     id="from-config", strategy="rightsizing"), 20) == \
         pytest.approx(4, rel=0.02)
+
+
+@pytest.mark.parametrize("answer", [
+    b'[1, 2]',
+    b'{"status": "success"}',
+    b'{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}}]}}',
+    b'{"status": "success", "data": {"resultType": "scalar", "result": "x"}}',
+], ids=["not an object", "no data", "a sample without a value", "a scalar that is not a pair"])
+def test_a_malformed_answer_is_a_query_error_not_a_crash(answer):
+    """A proxy or some other server answering in Prometheus's place is counted as an error."""
+    import http.server
+    import threading
+
+    from exporter.derived import Derived, QueryError
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        derived = Derived(f"http://127.0.0.1:{server.server_port}", timeout=5, interval=60)
+        with pytest.raises(QueryError):
+            derived._query("up", time.time())
+    finally:
+        server.shutdown()
+        server.server_close()
