@@ -18,7 +18,7 @@ from bisect import bisect_left
 import pytest
 
 from exporter import events as E
-from exporter.aggregate import Aggregator, _error_type
+from exporter.aggregate import SORT_MIN, Aggregator, _error_type, _observe
 from exporter.guard import Guard
 from exporter.metrics import (BATCH_BUCKETS, DECISION_BUCKETS, DEPLOY_BUCKETS,
                               FEATURE_BUCKETS, HOOK_BUCKETS, LEAD_BUCKETS, MCP_OP_BUCKETS,
@@ -196,12 +196,22 @@ def _opt(rng, d: dict, key: str, value) -> None:
 
 
 def _label(rng, pool: str) -> str:
-    """Mostly a few known values; sometimes a new one, so a small guard cap folds some."""
-    return f"{pool}{rng.randrange(3)}" if rng.random() < 0.85 else f"{pool}-{rng.getrandbits(20)}"
+    """Mostly one value (so some groups are large), a few others, and sometimes a new one
+    (so a small guard cap folds some)."""
+    r = rng.random()
+    if r < 0.7:
+        return f"{pool}0"
+    return f"{pool}{rng.randrange(1, 3)}" if r < 0.85 else f"{pool}-{rng.getrandbits(20)}"
+
+
+def _outcome(rng, values: list) -> str:
+    return values[0] if rng.random() < 0.6 else rng.choice(values)
 
 
 def random_event(rng) -> dict:
-    dur = round(rng.lognormvariate(-1, 2), 4)
+    # mostly spread over the buckets, sometimes exactly on a bound (`le` is inclusive)
+    dur = (round(rng.lognormvariate(-1, 2), 4) if rng.random() < 0.8
+           else float(rng.choice([0, 0.01, 0.05, 1, 60, 300])))
     t = rng.choice(["hook"] * 4 + ["mcp"] * 4 + ["conn", "note", "proc", "decision", "task",
                                                   "deploy", "incident", "survey", "feature",
                                                   "optimization", "bad"])
@@ -209,11 +219,11 @@ def random_event(rng) -> dict:
         ev = {"type": "hook.execution", "hook": _label(rng, "h")}
         _opt(rng, ev, "trigger", _label(rng, "t"))
         if rng.random() < 0.8:
-            ev["outcome"] = rng.choice(["success", "failure", "blocked", "timeout", "killed",
-                                        "failed"])
+            ev["outcome"] = _outcome(rng, ["success", "failure", "blocked", "timeout",
+                                           "killed", "failed"])
         else:
             ev["exit_code"] = rng.choice([0, 1, 2, 137])
-        _opt(rng, ev, "duration_seconds", rng.choice([dur, 0, 0.01, 60, 300, 301]))
+        _opt(rng, ev, "duration_seconds", dur)
         _opt(rng, ev, "cpu_seconds", round(rng.uniform(0, 2), 5))
         _opt(rng, ev, "max_rss_bytes", rng.randrange(1, 10**9))
         _opt(rng, ev, "manual_intervention", rng.random() < 0.3)
@@ -223,8 +233,8 @@ def random_event(rng) -> dict:
     if t == "mcp":
         ev = {"type": "mcp.request", "server": _label(rng, "s"), "method": _label(rng, "m")}
         _opt(rng, ev, "tool", rng.choice(["", _label(rng, "x")]))
-        _opt(rng, ev, "outcome", rng.choice(["success", "error", "tool_error", "timeout",
-                                             "cancelled", "ok", "failure", "canceled"]))
+        _opt(rng, ev, "outcome", _outcome(rng, ["success", "error", "tool_error", "timeout",
+                                                "cancelled", "ok", "failure", "canceled"]))
         _opt(rng, ev, "error_code", rng.choice([-32601, -32603, "E42", 7]))
         _opt(rng, ev, "duration_seconds", dur)
         _opt(rng, ev, "cache", rng.choice(["hit", "miss"]))
@@ -387,3 +397,19 @@ def _same_text(a: bytes, b: bytes) -> bool:
     sa, sb = samples(a), samples(b)
     return sa.keys() == sb.keys() and all(sa[k] == pytest.approx(sb[k], rel=1e-12)
                                           for k in sa)
+
+
+@pytest.mark.parametrize("n", [0, 1, SORT_MIN - 1, SORT_MIN, 50, 1000])
+def test_observe_puts_each_value_where_a_bisect_per_value_would(n):
+    rng = random.Random(n)
+    bounds = (0.01, 0.05, 0.1, 1.0, 60.0, 300.0)
+    for _ in range(20):
+        values = [rng.choice([rng.lognormvariate(-1, 3), rng.choice(bounds), 0.0, 1e9])
+                  for _ in range(n)]
+        h = [0] * (len(bounds) + 2)
+        _observe(h, bounds, values)
+        want = [0] * (len(bounds) + 2)
+        for v in values:
+            want[bisect_left(bounds, v)] += 1
+        assert h[:-1] == want[:-1]
+        assert h[-1] == pytest.approx(sum(values))
