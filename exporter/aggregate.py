@@ -54,7 +54,8 @@ def _floats(bounds: tuple) -> tuple:
 
 
 HOOK_BOUNDS, MCP_OP_BOUNDS = _floats(HOOK_BUCKETS), _floats(MCP_OP_BUCKETS)
-DECISION_BOUNDS = _floats(DECISION_BUCKETS)
+DECISION_BOUNDS, SESSION_BOUNDS = _floats(DECISION_BUCKETS), _floats(SESSION_BUCKETS)
+LEAD_BOUNDS, DEPLOY_BOUNDS = _floats(LEAD_BUCKETS), _floats(DEPLOY_BUCKETS)
 
 
 def _obs(d: dict, key: tuple, bounds: tuple, v: float) -> None:
@@ -289,30 +290,45 @@ class Aggregator:
             if s.folded:
                 self._count_folds(s.folded, n)
 
-    def _server(self, name: str) -> str:
+    # ---- MCP connections, notifications, processes ----------------------------------------
+    def _server(self, name: str, n: int = 1) -> str:
+        """The guarded server label; a fold counts `n` (the events it stands for)."""
         ss, admit = self._label("server")
-        return name if name in ss else admit("server", name)
+        return name if name in ss else admit("server", name, n)
 
     def _mcp_conns(self, d, evs):
-        st, admit = self._label("transport")
+        """Group by (server, transport, outcome, dropped); per event only the duration.
+        The process figures some connection events carry go to `_proc` afterwards, one
+        event at a time in order, since the memory gauge keeps the last value."""
+        groups, procs = {}, []
         for ev in evs:
-            server, outcome = self._server(ev.server), CANON.get(ev.outcome, ev.outcome)
-            dur = ev.duration_seconds
-            if ev.dropped or outcome == "closed":
-                if ev.dropped:
-                    _inc(d["kiro_mcp_connection_drops"], (server,))
-                if dur is not None:
-                    _obs(d["mcp_client_session_duration_seconds"], (server,), SESSION_BUCKETS,
-                         dur)
+            key = (ev.server, ev.transport, ev.outcome, ev.dropped)
+            durations = groups.get(key)
+            if durations is None:
+                durations = groups[key] = []
+            durations.append(ev.duration_seconds)
+            if ev.cpu_seconds is not None or ev.rss_bytes is not None:
+                procs.append(ev)
+        st, admit = self._label("transport")
+        for (server, transport, outcome, dropped), durations in groups.items():
+            n = len(durations)
+            server, outcome = self._server(server, n), CANON.get(outcome, outcome)
+            durations = _present(durations)
+            if dropped or outcome == "closed":
+                if dropped:
+                    _inc(d["kiro_mcp_connection_drops"], (server,), n)
+                if durations:
+                    _observe(d["mcp_client_session_duration_seconds"][(server,)],
+                             SESSION_BOUNDS, durations)
             else:
-                transport = ev.transport if ev.transport in st else admit("transport",
-                                                                          ev.transport)
-                _inc(d["kiro_mcp_connections"], (server, transport, outcome))
-                if dur is not None:
+                transport = transport if transport in st else admit("transport", transport, n)
+                _inc(d["kiro_mcp_connections"], (server, transport, outcome), n)
+                if durations:
                     etype = "" if outcome == "success" else "connection_failed"
-                    _obs(d["mcp_client_operation_duration_seconds"],
-                         (server, "initialize", "", etype), MCP_OP_BUCKETS, dur)
-            self._proc(d, server, ev.cpu_seconds, ev.rss_bytes)
+                    _observe(d["mcp_client_operation_duration_seconds"][
+                        (server, "initialize", "", etype)], MCP_OP_BOUNDS, durations)
+        for ev in procs:  # folds were counted above
+            self._proc(d, self._server(ev.server, 0), ev.cpu_seconds, ev.rss_bytes)
 
     def _proc(self, d, server, cpu, rss):
         if cpu is not None:
@@ -325,11 +341,16 @@ class Aggregator:
             self._proc(d, self._server(ev.server), ev.cpu_seconds, ev.rss_bytes)
 
     def _mcp_notes(self, d, evs):
+        """Count per (server, direction), then guard and add per distinct pair."""
+        counts: dict = {}
+        for ev in evs:
+            key = (ev.server, ev.direction)
+            counts[key] = counts.get(key, 0) + 1
         sd, admit = self._label("direction")
         notes = d["kiro_mcp_notifications"]
-        for ev in evs:
-            direction = ev.direction if ev.direction in sd else admit("direction", ev.direction)
-            _inc(notes, (self._server(ev.server), direction))
+        for (server, direction), n in counts.items():
+            direction = direction if direction in sd else admit("direction", direction, n)
+            notes[(self._server(server, n), direction)][0] += n
 
     # ---- autonomous decisions and tasks ---------------------------------------------------
     def _decision_series(self, d, raw) -> DecisionSeries:
@@ -387,22 +408,33 @@ class Aggregator:
         if manual:
             _inc(d["kiro_manual_interventions"], ("autonomy",), manual)
 
-    # ---- the low-volume types: per event --------------------------------------------------
-    def _service(self, name: str) -> str:
+    # ---- deployments; the low-volume types per event -----------------------------------
+    def _service(self, name: str, n: int = 1) -> str:
         ss, admit = self._label("service")
-        return name if name in ss else admit("service", name)
+        return name if name in ss else admit("service", name, n)
 
     def _deploys(self, d, evs):
+        """Group by (service, outcome), the two durations per event."""
+        groups = {}
         for ev in evs:
-            service = self._service(ev.service)
-            _inc(d["kiro_deployments"], (service, "failure" if ev.outcome == "failed"
-                                         else ev.outcome))
-            if ev.lead_time_seconds is not None:
-                _obs(d["kiro_deployment_lead_time_seconds"], (service,), LEAD_BUCKETS,
-                     ev.lead_time_seconds)
-            if ev.duration_seconds is not None:
-                _obs(d["kiro_deployment_duration_seconds"], (service,), DEPLOY_BUCKETS,
-                     ev.duration_seconds)
+            key = (ev.service, ev.outcome)
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = ([], [])
+            g[0].append(ev.lead_time_seconds)
+            g[1].append(ev.duration_seconds)
+        for (service, outcome), (leads, durations) in groups.items():
+            n = len(leads)
+            service = self._service(service, n)
+            _inc(d["kiro_deployments"], (service, "failure" if outcome == "failed"
+                                         else outcome), n)
+            leads, durations = _present(leads), _present(durations)
+            if leads:
+                _observe(d["kiro_deployment_lead_time_seconds"][(service,)], LEAD_BOUNDS,
+                         leads)
+            if durations:
+                _observe(d["kiro_deployment_duration_seconds"][(service,)], DEPLOY_BOUNDS,
+                         durations)
 
     def _incidents(self, d, evs):
         ss, admit = self._label("severity")
