@@ -68,19 +68,23 @@ def _inc(d: dict, key, n=1) -> None:
     d[key][0] += n  # a counter cell: see Store._fresh_delta
 
 
-def _present(values: list) -> list:
-    """`values` without the Nones (absent fields); the list itself when none is None."""
-    return values if None not in values else [v for v in values if v is not None]
-
-
-def _observe(h: list, bounds: tuple, values: list) -> None:
-    """Add `values` (no None) to histogram cells `h` ([count per bucket..., +Inf, sum]).
+def _observe(hist: dict, key: tuple, bounds: tuple, values: list) -> None:
+    """Add the values that are not None (absent fields) to the histogram `hist[key]`
+    ([count per bucket..., +Inf, sum]); without any, the series is not created.
 
     A value goes to the first bucket whose bound is >= it (`le` is inclusive), as
     `bisect_left(bounds, v)` says. With more than a few values, sorting them once (C,
     fast for floats) and then finding where each occupied bucket's values end with one
-    `bisect_right` is several times cheaper than a bisect per value; the loop runs once
+    `bisect_right` is several times cheaper than a bisect per value: the loop runs once
     per bucket from the lowest occupied one up to the highest, not once per value."""
+    try:
+        total = sum(values)  # also the None check: it stops at a None, far cheaper
+    except TypeError:        # than `None in values`
+        values = [v for v in values if v is not None]
+        total = sum(values)
+    if not values:
+        return
+    h = hist[key]  # a defaultdict: see Store._fresh_delta
     if len(values) < SORT_MIN:
         for v in values:
             h[bisect_left(bounds, v)] += 1
@@ -92,7 +96,7 @@ def _observe(h: list, bounds: tuple, values: list) -> None:
             hi = bisect_right(vs, bounds[i], lo) if i < top else n  # values <= bounds[i]
             h[i] += hi - lo
             lo, i = hi, i + 1
-    h[-1] += sum(values)
+    h[-1] += total
 
 
 class HookSeries(NamedTuple):
@@ -229,9 +233,7 @@ class Aggregator:
         for s, durations, cpu, _ in groups.values():
             n = len(durations)
             s.runs[0] += n
-            durations = _present(durations)
-            if durations:
-                _observe(hist[s.hist_key], HOOK_BOUNDS, durations)
+            _observe(hist, s.hist_key, HOOK_BOUNDS, durations)
             if cpu:
                 cpu_cells[s.hook_key][0] += sum(cpu)
             if s.folded:
@@ -275,9 +277,7 @@ class Aggregator:
             n = len(durations)
             if s.errors is not None:
                 s.errors[0] += n
-            durations = _present(durations)
-            if durations:
-                _observe(hist[s.hist_key], MCP_OP_BOUNDS, durations)
+            _observe(hist, s.hist_key, MCP_OP_BOUNDS, durations)
             result, size, manual = key[5:]
             if result is not None:
                 cache_cells[(s.server, result)][0] += n
@@ -313,20 +313,17 @@ class Aggregator:
         for (server, transport, outcome, dropped), durations in groups.items():
             n = len(durations)
             server, outcome = self._server(server, n), CANON.get(outcome, outcome)
-            durations = _present(durations)
             if dropped or outcome == "closed":
                 if dropped:
                     _inc(d["kiro_mcp_connection_drops"], (server,), n)
-                if durations:
-                    _observe(d["mcp_client_session_duration_seconds"][(server,)],
-                             SESSION_BOUNDS, durations)
+                _observe(d["mcp_client_session_duration_seconds"], (server,), SESSION_BOUNDS,
+                         durations)
             else:
                 transport = transport if transport in st else admit("transport", transport, n)
                 _inc(d["kiro_mcp_connections"], (server, transport, outcome), n)
-                if durations:
-                    etype = "" if outcome == "success" else "connection_failed"
-                    _observe(d["mcp_client_operation_duration_seconds"][
-                        (server, "initialize", "", etype)], MCP_OP_BOUNDS, durations)
+                etype = "" if outcome == "success" else "connection_failed"
+                _observe(d["mcp_client_operation_duration_seconds"],
+                         (server, "initialize", "", etype), MCP_OP_BOUNDS, durations)
         for ev in procs:  # folds were counted above
             self._proc(d, self._server(ev.server, 0), ev.cpu_seconds, ev.rss_bytes)
 
@@ -374,9 +371,7 @@ class Aggregator:
             s = self._cached(cache, key[:2], self._decision_series, d)
             n = len(durations)
             s.decisions[0] += n
-            durations = _present(durations)
-            if durations:
-                _observe(hist[s.action_key], DECISION_BOUNDS, durations)
+            _observe(hist, s.action_key, DECISION_BOUNDS, durations)
             escalated, rolled_back = key[2:]
             if escalated:
                 _inc(d["kiro_autonomy_escalations"], s.action_key, n)
@@ -428,13 +423,9 @@ class Aggregator:
             service = self._service(service, n)
             _inc(d["kiro_deployments"], (service, "failure" if outcome == "failed"
                                          else outcome), n)
-            leads, durations = _present(leads), _present(durations)
-            if leads:
-                _observe(d["kiro_deployment_lead_time_seconds"][(service,)], LEAD_BOUNDS,
-                         leads)
-            if durations:
-                _observe(d["kiro_deployment_duration_seconds"][(service,)], DEPLOY_BOUNDS,
-                         durations)
+            _observe(d["kiro_deployment_lead_time_seconds"], (service,), LEAD_BOUNDS, leads)
+            _observe(d["kiro_deployment_duration_seconds"], (service,), DEPLOY_BOUNDS,
+                     durations)
 
     def _incidents(self, d, evs):
         ss, admit = self._label("severity")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 from bisect import bisect_left
+from collections import defaultdict
 
 import pytest
 
@@ -406,10 +407,17 @@ def test_observe_puts_each_value_where_a_bisect_per_value_would(n):
     for _ in range(20):
         values = [rng.choice([rng.lognormvariate(-1, 3), rng.choice(bounds), 0.0, 1e9])
                   for _ in range(n)]
-        h = [0] * (len(bounds) + 2)
-        _observe(h, bounds, values)
+        values += [None] * rng.choice([0, 0, 1, n])  # events without the field
+        rng.shuffle(values)
+        hist = defaultdict(lambda: [0] * (len(bounds) + 2))
+        _observe(hist, ("k",), bounds, [*values])
+        present = [v for v in values if v is not None]
+        if not present:
+            assert not hist  # no values, no series
+            continue
         want = [0] * (len(bounds) + 2)
-        for v in values:
+        for v in present:
             want[bisect_left(bounds, v)] += 1
+        h = hist[("k",)]
         assert h[:-1] == want[:-1]
-        assert h[-1] == pytest.approx(sum(values))
+        assert h[-1] == pytest.approx(sum(present))
