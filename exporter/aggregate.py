@@ -28,7 +28,7 @@ against a per-event reference).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from . import events as E
 from .guard import Guard
@@ -99,16 +99,20 @@ def _observe(hist: dict, key: tuple, bounds: tuple, values: list) -> None:
     h[-1] += total
 
 
-class HookSeries(NamedTuple):
-    """What one raw (hook, trigger, outcome) feeds, guarded once per delta."""
+# Series records: what one distinct raw label tuple feeds in the current delta, guarded
+# once. Slotted dataclasses: their attributes read as fast as list items.
+@dataclass(slots=True)
+class HookSeries:
+    """For one raw (hook, trigger, outcome)."""
     runs: list          # counter cell of kiro_hook_executions
     hist_key: tuple     # (hook, trigger) of the duration histogram
     hook_key: tuple     # (hook,): CPU seconds, peak memory, detections
     folded: tuple       # labels the guard folded: counted once per event
 
 
-class McpSeries(NamedTuple):
-    """What one raw (server, method, tool, outcome, error_code) feeds."""
+@dataclass(slots=True)
+class McpSeries:
+    """For one raw (server, method, tool, outcome, error_code)."""
     hist_key: tuple     # (server, method, tool, error_type)
     errors: list | None  # counter cell of kiro_mcp_request_errors, None on success
     server: str
@@ -116,15 +120,17 @@ class McpSeries(NamedTuple):
     folded: tuple
 
 
-class DecisionSeries(NamedTuple):
-    """What one raw (action, outcome) feeds."""
+@dataclass(slots=True)
+class DecisionSeries:
+    """For one raw (action, outcome)."""
     decisions: list     # counter cell of kiro_autonomy_decisions
     action_key: tuple   # (action,)
     folded: tuple
 
 
-class TaskSeries(NamedTuple):
-    """What one raw (task, outcome) feeds."""
+@dataclass(slots=True)
+class TaskSeries:
+    """For one raw (task, outcome)."""
     tasks: list         # counter cell of kiro_autonomy_tasks
     folded: tuple
 
@@ -342,10 +348,13 @@ class Aggregator:
         counts: dict = {}
         for ev in evs:
             key = (ev.server, ev.direction)
-            counts[key] = counts.get(key, 0) + 1
+            c = counts.get(key)
+            if c is None:
+                c = counts[key] = [0]
+            c[0] += 1
         sd, admit = self._label("direction")
         notes = d["kiro_mcp_notifications"]
-        for (server, direction), n in counts.items():
+        for (server, direction), (n,) in counts.items():
             direction = direction if direction in sd else admit("direction", direction, n)
             notes[(self._server(server, n), direction)][0] += n
 
@@ -386,20 +395,20 @@ class Aggregator:
                           folded)
 
     def _tasks(self, d, evs):
-        """Count events per (task, outcome, human_intervention); then per group."""
-        counts: dict = {}
-        for ev in evs:
-            key = (ev.task, ev.outcome, ev.human_intervention)
-            counts[key] = counts.get(key, 0) + 1
+        """Tasks carry no measurement, so grouping saves nothing here: per event, one
+        look-up of the (task, outcome) series in this delta's cache and a cell increment."""
         cache = d.setdefault("#task", {})
         manual = 0
-        for key, n in counts.items():
-            s = self._cached(cache, key[:2], self._task_series, d)
-            s.tasks[0] += n
-            if key[2]:
-                manual += n
+        for ev in evs:
+            raw = (ev.task, ev.outcome)
+            s = cache.get(raw)
+            if s is None:
+                s = self._cached(cache, raw, self._task_series, d)
+            s.tasks[0] += 1
             if s.folded:
-                self._count_folds(s.folded, n)
+                self._count_folds(s.folded)
+            if ev.human_intervention:
+                manual += 1
         if manual:
             _inc(d["kiro_manual_interventions"], ("autonomy",), manual)
 
