@@ -4,25 +4,27 @@ Events of a batch are grouped by type and each group is applied by one function,
 one acquisition of the ingest lock. Plain-list arithmetic here replaces
 `Counter.labels().inc()` per event, which would be the bottleneck (see bench/exporter.py).
 
-On CPython, what costs is Python work per event, so the high-volume types (hook runs,
-MCP requests, autonomous decisions and tasks) do as little of it as possible: one loop
-puts each event into a group by its raw label values and the fields that take few
-values (outcome, cache result, batch size, flags), appending only its measurements
-(durations, CPU seconds) to the group's lists. Everything else happens once per group:
-the label values pass the cardinality guard (cached per delta as a *series* record:
-guarded keys and counter cells), counters add the group's size, histograms take the
-group's values in one sorted pass (`_observe`), sums come from `sum()`.
+On CPython what costs is Python work per event, so the types that carry measurements
+(hook runs, MCP requests and connections, decisions, deployments) do as little of it as
+possible: one loop puts each event into a group by its raw label values plus the fields
+that take few values (outcome, cache result, batch size, flags), and appends only its
+measurements (durations, CPU seconds) to the group's lists. The rest happens once per
+group: label values pass the cardinality guard (for the busiest types once per delta,
+kept as a *series* record of guarded keys and counter cells), counters add the group's
+size, each histogram takes the group's values in one sorted pass (`_observe`).
 
-Why not C-level bulk steps instead (`map(attrgetter(...))` for the label tuples,
-`collections.Counter` over them and over (tuple, bucket) pairs): measured on CPython
-3.11 with fresh batches (bench/ingest_profile.py), each such pass costs more per event
-than the whole grouping loop, because it builds, hashes and compares the label tuples
-once more; the one place a C-level step clearly wins is the histogram (`_observe`).
+Why not C-level bulk steps for everything (`map(attrgetter(...))` for the label tuples,
+`collections.Counter` over them and over (tuple, bucket index) pairs)? Measured on
+CPython 3.11 on fresh batches (bench/ingest_profile.py, and instruction counts), each
+such pass builds, hashes and compares every label tuple once more: for MCP requests that
+took about twice the instructions of this loop. Where a C-level step does win is the
+histogram: sorting a group's values and bisecting once per bucket beats a bisect per
+value.
 
-Other types pass each label value through the guard (a known value costs one set
-lookup). Float sums are added per group, so they can differ from adding event by event
-in the last bits; every count is exact (tests/exporter/test_aggregate.py checks both
-against a per-event reference).
+Tasks (no measurements) and the rare types count per event; a known label value costs
+one set lookup. Float sums are added per group, so they can differ from adding event by
+event in the last bits; every count is exact (tests/exporter/test_aggregate.py checks
+both against a plain per-event reference).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ SORT_MIN = 8
 
 
 def _floats(bounds: tuple) -> tuple:
-    """Bucket bounds as floats: comparing two floats is the fastest comparison."""
+    """Bucket bounds as floats (durations are floats: float-to-float compares fastest)."""
     return tuple(float(b) for b in bounds)
 
 
@@ -235,7 +237,8 @@ class Aggregator:
                 manual += 1
             if ev.detection is not None:
                 _inc(d["kiro_hook_detections"], (s.hook_key[0], ev.detection))
-        hist, cpu_cells = d["kiro_hook_execution_duration_seconds"], d["kiro_hook_cpu_seconds"]
+        hist = d["kiro_hook_execution_duration_seconds"]
+        cpu_cells = d["kiro_hook_cpu_seconds"]
         for s, durations, cpu, _ in groups.values():
             n = len(durations)
             s.runs[0] += n
@@ -251,11 +254,12 @@ class Aggregator:
         if manual:
             _inc(d["kiro_manual_interventions"], ("hook",), manual)
 
-    # ---- MCP requests -----------------------------------------------------------------
+    # ---- MCP requests --------------------------------------------------------------------
     def _mcp_series(self, d, raw) -> McpSeries:
         server, method, tool, outcome, code = raw
         etype = _error_type(outcome, code)
-        labels, values = ("server", "mcp_method_name", "gen_ai_tool_name"), [server, method, tool]
+        labels = ("server", "mcp_method_name", "gen_ai_tool_name")
+        values = [server, method, tool]
         if etype:
             labels, values = labels + ("error_type",), values + [etype]
         vals, folded = self._admit(labels, tuple(values))
@@ -276,8 +280,8 @@ class Aggregator:
                 durations = groups[key] = []
             durations.append(ev.duration_seconds)
         cache = d.setdefault("#mcp", {})
-        hist, cache_cells = d["mcp_client_operation_duration_seconds"], d["kiro_mcp_cache_requests"]
-        batch = d["kiro_mcp_batch_size"]
+        hist = d["mcp_client_operation_duration_seconds"]
+        cache_cells, batch = d["kiro_mcp_cache_requests"], d["kiro_mcp_batch_size"]
         for key, durations in groups.items():
             s = self._cached(cache, key[:5], self._mcp_series, d)
             n = len(durations)
@@ -296,7 +300,7 @@ class Aggregator:
             if s.folded:
                 self._count_folds(s.folded, n)
 
-    # ---- MCP connections, notifications, processes ----------------------------------------
+    # ---- MCP connections, notifications, processes ---------------------------------------
     def _server(self, name: str, n: int = 1) -> str:
         """The guarded server label; a fold counts `n` (the events it stands for)."""
         ss, admit = self._label("server")
@@ -322,10 +326,11 @@ class Aggregator:
             if dropped or outcome == "closed":
                 if dropped:
                     _inc(d["kiro_mcp_connection_drops"], (server,), n)
-                _observe(d["mcp_client_session_duration_seconds"], (server,), SESSION_BOUNDS,
-                         durations)
+                _observe(d["mcp_client_session_duration_seconds"], (server,),
+                         SESSION_BOUNDS, durations)
             else:
-                transport = transport if transport in st else admit("transport", transport, n)
+                if transport not in st:
+                    transport = admit("transport", transport, n)
                 _inc(d["kiro_mcp_connections"], (server, transport, outcome), n)
                 etype = "" if outcome == "success" else "connection_failed"
                 _observe(d["mcp_client_operation_duration_seconds"],
@@ -358,7 +363,7 @@ class Aggregator:
             direction = direction if direction in sd else admit("direction", direction, n)
             notes[(self._server(server, n), direction)][0] += n
 
-    # ---- autonomous decisions and tasks ---------------------------------------------------
+    # ---- autonomous decisions and tasks --------------------------------------------------
     def _decision_series(self, d, raw) -> DecisionSeries:
         (action,), folded = self._admit(("action",), raw[:1])
         outcome = "failure" if raw[1] == "failed" else raw[1]
@@ -412,7 +417,7 @@ class Aggregator:
         if manual:
             _inc(d["kiro_manual_interventions"], ("autonomy",), manual)
 
-    # ---- deployments; the low-volume types per event -----------------------------------
+    # ---- deployments; the low-volume types per event -------------------------------------
     def _service(self, name: str, n: int = 1) -> str:
         ss, admit = self._label("service")
         return name if name in ss else admit("service", name, n)

@@ -26,7 +26,7 @@ from exporter.metrics import (BATCH_BUCKETS, DECISION_BUCKETS, DEPLOY_BUCKETS,
                               RESOLUTION_BUCKETS, SESSION_BUCKETS, make_store)
 
 
-# ---- the reference: one event at a time ---------------------------------------------------
+# ---- the reference: one event at a time --------------------------------------------------
 class Reference:
     """What each event adds, event by event, type group by type group (as `apply` does:
     the order of type groups decides which gauge value a batch leaves)."""
@@ -103,7 +103,8 @@ class Reference:
             if ev.dropped:
                 self.inc("kiro_mcp_connection_drops", (server,))
             if dur is not None:
-                self.obs("mcp_client_session_duration_seconds", (server,), SESSION_BUCKETS, dur)
+                self.obs("mcp_client_session_duration_seconds", (server,), SESSION_BUCKETS,
+                         dur)
         else:
             transport = self.adm("transport", ev.transport)
             self.inc("kiro_mcp_connections", (server, transport, outcome))
@@ -186,7 +187,7 @@ class Reference:
 TYPE_ORDER = list(Aggregator(make_store(), Guard()).apply_group)
 
 
-# ---- random batches ------------------------------------------------------------------------
+# ---- random batches ----------------------------------------------------------------------
 def _opt(rng, d: dict, key: str, value) -> None:
     """Set d[key] to value, or leave it out (the field's default), or send null."""
     r = rng.random()
@@ -269,7 +270,8 @@ def random_event(rng) -> dict:
         return ev
     if t == "task":
         ev = {"type": "autonomy.task", "task": _label(rng, "k"),
-              "outcome": rng.choice(["success", "failed", "canceled", "failure", "cancelled"])}
+              "outcome": rng.choice(["success", "failed", "canceled", "failure",
+                                     "cancelled"])}
         _opt(rng, ev, "human_intervention", rng.random() < 0.5)
         return ev
     if t == "deploy":
