@@ -43,7 +43,7 @@ CANON = {"failed": "failure", "ok": "success", "failure": "error", "canceled": "
 CANON_HOOK = {"failed": "failure"}
 # Series records are cached only for label tuples the guard admitted in full, and at
 # most this many per type and delta: random values must not grow memory between scrapes.
-MAX_SLOTS = 20000
+MAX_SERIES = 20000
 MCP_ERROR = {"failure": "error", "canceled": "cancelled"}
 TASK_CANON = {"failure": "failed", "cancelled": "canceled"}
 # Below this many values a bisect per value is cheaper than sorting (see _observe).
@@ -201,7 +201,7 @@ class Aggregator:
         s = cache.get(raw)
         if s is None:
             s = make(d, raw)
-            if not s.folded and len(cache) < MAX_SLOTS:
+            if not s.folded and len(cache) < MAX_SERIES:
                 cache[raw] = s
         return s
 
