@@ -39,8 +39,8 @@ from .metrics import (BATCH_BUCKETS, DECISION_BUCKETS, DEPLOY_BUCKETS, FEATURE_B
                       SESSION_BUCKETS)
 from .store import Store
 
-CANON = {"failed": "failure", "ok": "success", "failure": "error", "canceled": "cancelled"}
-CANON_HOOK = {"failed": "failure"}
+FAILED = {"failed": "failure"}
+"""`failed` is a synonym of `failure` in hook and connection outcomes (docs/events.md)."""
 # Series records are cached only for label tuples the guard admitted in full, and at
 # most this many per type and delta: random values must not grow memory between scrapes.
 MAX_SERIES = 20000
@@ -209,7 +209,7 @@ class Aggregator:
     # ---- hook runs -----------------------------------------------------------------------
     def _hook_series(self, d, raw) -> HookSeries:
         (hook, trigger), folded = self._admit(("hook", "trigger"), raw[:2])
-        outcome = CANON_HOOK.get(raw[2], raw[2])
+        outcome = FAILED.get(raw[2], raw[2])
         return HookSeries(d["kiro_hook_executions"][(hook, trigger, outcome)],
                           (hook, trigger), (hook,), folded)
 
@@ -324,7 +324,7 @@ class Aggregator:
         st, admit = self._label("transport")
         for (server, transport, outcome, dropped, reconnect), durations in groups.items():
             n = len(durations)
-            server, outcome = self._server(server, n), CANON.get(outcome, outcome)
+            server, outcome = self._server(server, n), FAILED.get(outcome, outcome)
             if dropped or outcome == "closed":
                 if dropped:
                     _inc(d["kiro_mcp_connection_drops"], (server,), n)
@@ -342,7 +342,7 @@ class Aggregator:
         for ev in in_order:  # folds were counted above
             server = self._server(ev.server, 0)
             self._proc(d, server, ev.cpu_seconds, ev.rss_bytes)
-            if ev.protocol_version and CANON.get(ev.outcome, ev.outcome) == "success" and not ev.dropped:
+            if ev.protocol_version and ev.outcome == "success" and not ev.dropped:
                 self._protocol_version(d, server, ev.protocol_version)
 
     def _protocol_version(self, d, server, version):

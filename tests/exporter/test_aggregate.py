@@ -96,9 +96,8 @@ class Reference:
 
     def McpConnection(self, ev):
         server = self.adm("server", ev.server)
-        # the exporter's mapping as it stands (aggregate.CANON): `failure` is published
-        # as "error", `failed` as "failure"
-        outcome = {"failed": "failure", "failure": "error"}.get(ev.outcome, ev.outcome)
+        # `failed` is a synonym of `failure` (docs/events.md): both published as "failure"
+        outcome = "failure" if ev.outcome == "failed" else ev.outcome
         dur = ev.duration_seconds
         if ev.dropped or outcome == "closed":
             if ev.dropped:
