@@ -153,8 +153,7 @@ def load(args: argparse.Namespace) -> Config:
             raise ConfigError(f"{args.config}: {e}") from None
     c = from_dict(raw)
     for key in ("listen_address", "tls_cert_file", "tls_key_file", "auth_token_file",
-                "max_body_bytes", "max_label_values", "checkpoint_dir", "prometheus_url",
-                "discovery_workspace"):
+                "checkpoint_dir", "prometheus_url", "discovery_workspace"):
         v = getattr(args, key, None)
         if v is not None:
             setattr(c, key, v)
@@ -165,7 +164,9 @@ def load(args: argparse.Namespace) -> Config:
             setattr(c, key, _duration(float(v) if v.replace(".", "", 1).isdigit() else v, flag))
     for key, flag in (("max_body_bytes", "--web.max-body-bytes"),
                       ("max_label_values", "--cardinality.max-values-per-label")):
-        _positive_int(getattr(c, key), flag)
+        v = getattr(args, key, None)
+        if v is not None:  # the file's value was checked by from_dict
+            setattr(c, key, _positive_int(v, flag))
     c.files += [FileSource(p) for p in getattr(args, "files", None) or []]
     if bool(c.tls_cert_file) != bool(c.tls_key_file):
         raise ConfigError("TLS needs both a cert file and a key file")

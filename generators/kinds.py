@@ -48,10 +48,9 @@ def _single(kpi: Kpi) -> list[Record]:
     return [Record(naming.value_record(kpi), raw_value_expr(kpi))]
 
 
-def _bucket_rates(kpi: Kpi, matchers: str = "", labels: tuple[str, ...] = ("le",)) -> str:
+def _bucket_rates(kpi: Kpi) -> str:
     s = kpi.source
-    selector = ", ".join(m for m in (s.selector, matchers) if m)
-    return promql.sum_rate(promql.selector(s.metric, selector, "_bucket"), s.window, [*labels, *s.by])
+    return promql.sum_rate(promql.selector(s.metric, s.selector, "_bucket"), s.window, ["le", *s.by])
 
 
 def _raw_quantile(kpi: Kpi) -> str:

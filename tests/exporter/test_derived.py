@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import subprocess
+import threading
 import time
 from datetime import datetime, timezone
 
 import pytest
 
+from exporter.derived import Derived, QueryError
 from generators.stack import ports
 from tests import support
 
@@ -109,11 +112,6 @@ def test_optimizations_from_the_config_file_are_measured_too(start_exporter, pro
 ], ids=["not an object", "no data", "a sample without a value", "a scalar that is not a pair"])
 def test_a_malformed_answer_is_a_query_error_not_a_crash(answer):
     """A proxy or some other server answering in Prometheus's place is counted as an error."""
-    import http.server
-    import threading
-
-    from exporter.derived import Derived, QueryError
-
     class Answer(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200)
