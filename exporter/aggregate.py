@@ -40,7 +40,8 @@ from .metrics import (BATCH_BUCKETS, DECISION_BUCKETS, DEPLOY_BUCKETS, FEATURE_B
 from .store import Store
 
 FAILED = {"failed": "failure"}
-"""`failed` is a synonym of `failure` in hook and connection outcomes (docs/events.md)."""
+"""`failed` is a synonym of `failure` in hook, connection, decision and deployment outcomes
+(docs/events.md)."""
 # Series records are cached only for label tuples the guard admitted in full, and at
 # most this many per type and delta: random values must not grow memory between scrapes.
 MAX_SERIES = 20000
@@ -386,7 +387,7 @@ class Aggregator:
     # ---- autonomous decisions and tasks --------------------------------------------------
     def _decision_series(self, d, raw) -> DecisionSeries:
         (action,), folded = self._admit(("action",), raw[:1])
-        outcome = "failure" if raw[1] == "failed" else raw[1]
+        outcome = FAILED.get(raw[1], raw[1])
         return DecisionSeries(d["kiro_autonomy_decisions"][(action, outcome)], (action,),
                               folded)
 
@@ -455,8 +456,7 @@ class Aggregator:
         for (service, outcome), (leads, durations) in groups.items():
             n = len(leads)
             service = self._service(service, n)
-            _inc(d["kiro_deployments"], (service, "failure" if outcome == "failed"
-                                         else outcome), n)
+            _inc(d["kiro_deployments"], (service, FAILED.get(outcome, outcome)), n)
             _observe(d["kiro_deployment_lead_time_seconds"], (service,), LEAD_BOUNDS, leads)
             _observe(d["kiro_deployment_duration_seconds"], (service,), DEPLOY_BOUNDS,
                      durations)

@@ -78,12 +78,9 @@ def _duration(value, path: str) -> float:
     """Seconds from a positive number or a Prometheus duration (``30s``, ``5m``), named by ``path``
     on error: a zero or negative interval would spin a loop or time out every query."""
     try:
-        seconds = parse_duration(value)
+        return parse_duration(value)
     except ValueError:
-        seconds = -1.0
-    if not seconds > 0:
-        raise ConfigError(f"{path}: must be a positive duration like 30s or 5m, got {value!r}")
-    return seconds
+        raise ConfigError(f"{path}: must be a positive duration like 30s or 5m, got {value!r}") from None
 
 
 def from_dict(raw: dict) -> Config:

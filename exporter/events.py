@@ -39,9 +39,9 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604
 
 def parse_duration(v) -> float:
     """Seconds from a positive number or a Prometheus-style duration string (`30m`)."""
-    if type(v) is float:
+    if type(v) is float and v > 0:  # the common case first; NaN and v <= 0 fall through to the error
         return v
-    if type(v) in (int, float) and v > 0:
+    if type(v) is int and v > 0:
         return float(v)
     if isinstance(v, str):
         m = _DURATION_RE.match(v)

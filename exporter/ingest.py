@@ -89,10 +89,10 @@ class Ingestor:
         self.latency = latency  # prometheus_client Histogram with a `source` label, or None
         self._latency_children: dict = {}
 
-    def ingest(self, items: list, source: str, started: float | None = None) -> Result:
+    def ingest(self, items: list, source: str, started: float) -> Result:
         """Count the decoded ``items``; ``started`` (a ``perf_counter`` reading) is when the
         request's decoding began, so the latency metric covers decode, validate and count."""
-        t0 = time.perf_counter() if started is None else started
+        t0 = started
         res = Result()
         accepted: dict[str, int] = {}
         rejected: dict[tuple, int] = {}

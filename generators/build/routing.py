@@ -47,11 +47,13 @@ def config(spec: Spec) -> dict:
 def write_override(spec: Spec, url: str) -> dict:
     """A config for local use: the same routes and inhibition, every receiver a webhook to ``url``.
 
-    The live stack's tests point it at a recording webhook; no secret files are needed.
+    The root route's catch-all (``unrouted``) posts there too, so an alert no route matches
+    shows up under that receiver instead of vanishing. The live stack's tests point it at a
+    recording webhook; no secret files are needed.
     """
     base = config(spec)
-    base["receivers"] = [{"name": naming.UNROUTED_RECEIVER}] + [
-        {"name": name, "webhook_configs": [{"url": url, "send_resolved": True}]} for name in spec.routing.receivers]
+    base["receivers"] = [{"name": name, "webhook_configs": [{"url": url, "send_resolved": True}]}
+                         for name in (naming.UNROUTED_RECEIVER, *spec.routing.receivers)]
     del base["templates"]
     return base
 

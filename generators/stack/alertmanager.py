@@ -1,10 +1,10 @@
 """The local Alertmanager config: the generated routes and inhibition, every receiver a webhook.
 
 Uses the routing builder's ``write_override`` when it is there (the designed interface);
-otherwise rewrites the generated ``alertmanager.yml`` the same way, so the stack runs with
-whatever the bundle holds. Either way the result goes through ``override`` once more, so
-*every* receiver, the root route's catch-all (``unrouted``) included, posts to the sink: an
-alert no route matches shows up there under that receiver instead of vanishing. No secret
+otherwise rewrites the generated ``alertmanager.yml`` the same way (``override``), so the
+stack runs with whatever the bundle holds. Either way *every* receiver, the root route's
+catch-all (``unrouted``) included, posts to the sink: an alert no route matches shows up
+there under that receiver instead of vanishing. No secret
 file is needed, nothing leaves 127.0.0.1, and the notification templates are left out (a
 webhook sends JSON; templates only shape e-mail, Slack and PagerDuty text).
 """
@@ -22,8 +22,7 @@ def write_local(spec, bundle: Path, webhook_url: str) -> Path:
     generated = bundle / "alertmanager" / "alertmanager.yml"
     config = _from_builder(spec, webhook_url)
     if config is None:
-        config = yaml.safe_load(generated.read_text()) if generated.exists() else _minimal()
-    config = override(config, webhook_url)
+        config = override(yaml.safe_load(generated.read_text()) if generated.exists() else _minimal(), webhook_url)
     target = generated.parent / LOCAL_CONFIG
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("# perfcycle stack: generated routes, every receiver a local webhook\n"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.kiro.hook_exec import DEFAULT_TIMEOUT as KIRO_DEFAULT_TIMEOUT
 from exporter.sources.discovery import (KiroDiscovery, Malformed, parse_legacy_hook,
                                         parse_mcp_json, parse_v1_hooks, scan, strip_jsonc)
 
@@ -200,8 +203,6 @@ def test_the_real_exporter_serves_the_inventory(dirs, spool, monkeypatch, make_e
 def test_the_examples_in_docs_kiro_md_are_valid_and_instrumented(tmp_path):
     """Each JSON block in docs/kiro.md that follows a `.kiro/...` file name is written to
     that path and read back by discovery: the documentation cannot drift from the parser."""
-    import re
-    from pathlib import Path
     doc = (Path(__file__).resolve().parents[2] / "docs" / "kiro.md").read_text()
     blocks = re.findall(r"^`(\.kiro/[^`]+)`[^\n]*:\n\n```json\n(.*?)```", doc, re.S | re.M)
     assert {name for name, _ in blocks} == {".kiro/hooks/lint-on-save.kiro.hook",
@@ -216,17 +217,13 @@ def test_the_examples_in_docs_kiro_md_are_valid_and_instrumented(tmp_path):
     assert {n: (s.transport, s.instrumented) for n, (s, _) in inv.servers.items()} == {
         "git": ("stdio", True), "docs": ("streamable_http", False)}
     for name, wrapper_timeout in _wrapper_timeouts(blocks).items():
-        kiro_timeout = inv.hooks[name][0].timeout or KIRO_DEFAULT_HOOK_TIMEOUT
+        kiro_timeout = inv.hooks[name][0].timeout or KIRO_DEFAULT_TIMEOUT
         assert wrapper_timeout is not None and wrapper_timeout < kiro_timeout, \
             f"{name}: the docs advise a --timeout below Kiro's own ({kiro_timeout} s)"
 
 
-KIRO_DEFAULT_HOOK_TIMEOUT = 60.0
-
-
 def _wrapper_timeouts(blocks) -> dict:
     """{hook name: the wrapper's --timeout or None} for each wrapped hook in the blocks."""
-    import re
     out = {}
     for path, text in blocks:
         if "/hooks/" not in path:

@@ -54,6 +54,6 @@ def test_a_failed_up_stops_every_process_it_started(tmp_path, monkeypatch, binar
     names = [p.name for p in started]
     assert {"webhook-sink", "node-exporter", binary.removeprefix("prometheus-")} <= set(names), names
     assert names.index(binary.removeprefix("prometheus-")) > 2, "the failure should come half-way"
-    alive = {p.name: procs.group_members(p.pid) for p in started if procs.alive(p.pid) or procs.group_members(p.pid)}
+    alive = {p.name: procs.group_members(p.pid) for p in started if procs.running(p.pid)}
     assert not alive, f"left running after the failed up: {alive}"
     assert procs.State.load(stack.state_path(tmp_path)).procs == [], "the state file still lists processes"
