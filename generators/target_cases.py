@@ -6,8 +6,8 @@ target of some other job down, which the KPI does not read and so must not alert
 from __future__ import annotations
 
 from . import alert_rules, targets
-from .alert_cases import STEP, Case, constant, expected, pending_time, series
-from .model import Kpi, Spec, seconds
+from .alert_cases import Case, constant, expected, series, timed
+from .model import Kpi, Spec
 
 OTHER_JOB = "perfcycle-test-unrelated"
 
@@ -21,17 +21,12 @@ def target_down_cases(spec: Spec, kpi: Kpi, rule: dict | None = None) -> list[Ca
     rule = rule or alert_rules.target_down_rule(spec, kpi, down)
     job = down.jobs[0]
     target = {"job": job, "instance": f"{job}-0:9100"}
-    hold = seconds(rule["for"])
-    at = hold + 2 * STEP
     fire = Case(f"{rule['alert']} fires when a {job} target has been down for {rule['for']}")
-    pending = pending_time(0, hold, STEP)
-    if pending is not None:
-        fire.check(pending, rule, [])
-    fire.check(at, rule, [expected(rule, target, 0.0)])
+    at = timed(fire, rule, 0, [expected(rule, target, 0.0)])
     fire.series[series(targets.UP, target)] = constant(0, at)
     fire.series[series(targets.UP, {**target, "instance": f"{job}-1:9100"})] = constant(1, at)
     quiet = Case(f"{rule['alert']} stays silent while every {job} target is up (a target of another job is down)")
-    quiet.check(at, rule, [])
+    timed(quiet, rule, 0, [])
     quiet.series[series(targets.UP, target)] = constant(1, at)
     quiet.series[series(targets.UP, {"job": OTHER_JOB, "instance": f"{OTHER_JOB}:9100"})] = constant(0, at)
     return [fire, quiet]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 
 from .. import alert_cases, escalation_cases, naming, no_traffic_cases, raw_cases, slo_cases, target_cases
-from ..escalation_rules import escalation_group
 from ..model import Kpi, Spec, kpis_by_domain
 from . import alerts as alert_builder
 from . import recording_rules
@@ -31,15 +30,14 @@ def build(spec: Spec) -> dict[str, object]:
     the same for the escalation copies (``escalation.test.yml``…)."""
     out: dict[str, object] = {}
     recording = recording_rules.domain_groups(spec)  # built once: every domain's test reads them
-    owners = recording_rules.record_owners(spec, recording)
+    owners = recording_rules.record_owners(recording)
     kpis = kpis_by_domain(spec)
     for domain, group in alert_builder.domain_groups(spec).items():
-        out.update(_files(recording, domain, group, cases(spec, domain, kpis.get(domain, [])),
+        out.update(_files(recording, domain, group["name"], cases(spec, domain, kpis.get(domain, [])),
                           rule_files(recording, owners, domain, group)))
-    escalation = escalation_group(spec)
-    if escalation is not None:  # fed the recorded series the originals read: the escalation file alone
-        out.update(_files(recording, alert_builder.ESCALATION_FILE, escalation,
-                          escalation_cases.escalation_cases(spec), [_alert_file(alert_builder.ESCALATION_FILE)]))
+    # the copies' cases are fed the recorded series the originals read: the escalation file alone
+    out.update(_files(recording, alert_builder.ESCALATION_FILE, naming.escalation_group_name(spec.bundle.name),
+                      escalation_cases.escalation_cases(spec), [_alert_file(alert_builder.ESCALATION_FILE)]))
     extra = no_traffic(spec, recording)
     if out.keys() & extra.keys():  # a domain named no_traffic
         raise RuntimeError(f"domain test files clash with the no-traffic tests: {sorted(out.keys() & extra.keys())}")
@@ -49,23 +47,29 @@ def build(spec: Spec) -> dict[str, object]:
 def no_traffic(spec: Spec, groups: dict[str, list[dict]]) -> dict[str, object]:
     """The no-traffic tests over every recording rule file (``generators.no_traffic_cases``);
     ``groups`` is ``recording_rules.domain_groups(spec)``."""
-    files = [f"{RULES_FROM_TEST}/{naming.rule_file('recording_rules', d)}" for d in groups]
+    files = [_recording_file(d) for d in groups]
     order = [g["name"] for gs in groups.values() for g in gs]
     exprs = [r["expr"] for gs in groups.values() for g in gs for r in g["rules"]]
     return no_traffic_cases.documents(spec, files, order, exprs)
 
 
-def _files(recording: dict[str, list[dict]], name: str, group: dict, found: list[alert_cases.Case],
+def _files(recording: dict[str, list[dict]], name: str, group_name: str, found: list[alert_cases.Case],
            files: list[str]) -> dict[str, dict]:
-    """``<name>.test.yml`` loading ``files``, and ``<name>.trend.test.yml`` for the week-over-week cases."""
+    """``<name>.test.yml`` loading ``files``, and ``<name>.trend.test.yml`` for the week-over-week cases
+    (none without cases)."""
     quick = [c for c in found if c.step == alert_cases.STEP]
     trend = [c for c in found if c.step == alert_cases.TREND_STEP]
     out = {}
     if quick:
-        out[naming.test_file(name)] = _file(recording, group, quick, files)
+        out[naming.test_file(name)] = _file(recording, group_name, quick, files)
     if trend:  # fed recorded series only: the alert file alone keeps a week of evaluations quick
-        out[naming.test_file(f"{name}.trend")] = _file(recording, group, trend, [_alert_file(name)])
+        out[naming.test_file(f"{name}.trend")] = _file(recording, group_name, trend, [_alert_file(name)])
     return out
+
+
+def _recording_file(domain: str) -> str:
+    """A recording rule file as the test files name it (relative to ``tests/rules/``)."""
+    return f"{RULES_FROM_TEST}/{naming.rule_file('recording_rules', domain)}"
 
 
 def _alert_file(name: str) -> str:
@@ -107,14 +111,14 @@ def rule_files(by_domain: dict[str, list[dict]], owners: dict[str, str], domain:
                 pending += [owners[name] for name in _RECORD.findall(rule["expr"]) if name in owners]
     for rule in alert_group["rules"]:
         needed += [owners[n] for n in _RECORD.findall(rule["expr"]) if n in owners and owners[n] not in needed]
-    files = [f"{RULES_FROM_TEST}/{naming.rule_file('recording_rules', d)}" for d in dict.fromkeys(needed)]
+    files = [_recording_file(d) for d in dict.fromkeys(needed)]
     return files + [_alert_file(domain)]
 
 
-def _file(by_domain: dict[str, list[dict]], alert_group: dict, found: list, files: list[str]) -> dict:
+def _file(by_domain: dict[str, list[dict]], group_name: str, found: list, files: list[str]) -> dict:
     order = [g["name"] for f in files if f.startswith(f"{RULES_FROM_TEST}/recording_rules/")
              for g in by_domain[f.rsplit("/", 1)[1].removesuffix(".yml")]]
     return {"rule_files": files,
             "evaluation_interval": f"{found[0].step // 60}m",
-            "group_eval_order": [*order, alert_group["name"]],
+            "group_eval_order": [*order, group_name],
             "tests": [c.document() for c in found]}

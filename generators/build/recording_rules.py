@@ -61,13 +61,9 @@ def domain_groups(spec: Spec) -> dict[str, list[dict]]:
     return out
 
 
-def record_owners(spec: Spec, groups: dict[str, list[dict]] | None = None) -> dict[str, str]:
-    """Record name -> the domain whose file records it (tests load those files).
-
-    Pass ``groups`` (``domain_groups(spec)``) when you already have them: building them is
-    the expensive part, and callers that loop over domains must not rebuild them each time.
-    """
-    groups = domain_groups(spec) if groups is None else groups
+def record_owners(groups: dict[str, list[dict]]) -> dict[str, str]:
+    """Record name -> the domain whose file records it (tests load those files); ``groups``
+    is ``domain_groups(spec)``, built once by the caller (it is the expensive part)."""
     return {rule["record"]: domain for domain, domain_rules in groups.items()
             for group in domain_rules for rule in group["rules"]}
 

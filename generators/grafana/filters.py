@@ -11,12 +11,10 @@ reports them, so they stay one variable.
 """
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 
-from .. import kinds
 from ..model import Kpi, Spec
-from ..promql_names import metric_names
+from ..targets import exporters_of
 from .queries import value_series
 
 SHARED_LABELS = frozenset({"namespace", "pod", "node", "container", "persistentvolumeclaim"})
@@ -52,18 +50,11 @@ def variables(filters: list[Filter], kpi: Kpi) -> dict[str, str]:
     return {f.label: f.name for f in filters if kpi.id in f.kpis}
 
 
-def source_exporters(spec: Spec, kpi: Kpi) -> list[str]:
-    """Ids of the spec exporters whose metric globs match a series the KPI's source reads."""
-    names = metric_names(kinds.raw_value_expr(kpi))
-    return [key for key, exporter in spec.exporters.items()
-            if any(fnmatch.fnmatchcase(n, glob) for n in names for glob in exporter.metrics)]
-
-
 def _by_exporter(spec: Spec, kpis: list[Kpi]) -> list[list[Kpi]]:
     """KPIs grouped so that two KPIs reading a common exporter are in one group."""
     groups: list[tuple[set[str], list[Kpi]]] = []
     for kpi in kpis:
-        exporters, members = set(source_exporters(spec, kpi) or [UNKNOWN]), [kpi]
+        exporters, members = set(exporters_of(spec, kpi) or [UNKNOWN]), [kpi]
         for joined in [g for g in groups if g[0] & exporters]:
             groups.remove(joined)
             exporters |= joined[0]
@@ -77,7 +68,7 @@ def _by_exporter(spec: Spec, kpis: list[Kpi]) -> list[list[Kpi]]:
 def _filter(spec: Spec, label: str, group: list[Kpi], split: bool, refresh: str) -> Filter:
     name, title = label, label
     if split:
-        read = {e for k in group for e in source_exporters(spec, k)}
+        read = {e for k in group for e in exporters_of(spec, k)}
         exporters = [e for e in spec.exporters if e in read] or [UNKNOWN]
         name = f"{label}_{exporters[0] or 'other'}"
         titles = [spec.exporters[e].title for e in exporters if e != UNKNOWN] or ["other sources"]

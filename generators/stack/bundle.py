@@ -56,7 +56,7 @@ def panel_queries(bundle: Path) -> list[PanelQuery]:
     for path in sorted((bundle / "dashboards").glob("*.json")):
         board = json.loads(path.read_text())
         variables = {v["name"]: v for v in board.get("templating", {}).get("list", [])}
-        for panel in _panels(board):
+        for panel in panels(board):
             for target in panel.get("targets", []):
                 if target.get("expr"):
                     found.append(PanelQuery(path.stem, panel.get("title", f"#{panel.get('id')}"),
@@ -90,10 +90,11 @@ def expressions(bundle: Path) -> list[str]:
     return [r["expr"] for r in rules(bundle)] + [q.expr for q in panel_queries(bundle)]
 
 
-def _panels(node: dict):
+def panels(node: dict):
+    """Every panel of a dashboard, rows' panels included."""
     for panel in node.get("panels", []):
         yield panel
-        yield from _panels(panel)
+        yield from panels(panel)
 
 
 def cap_intervals(bundle: Path, cap: str) -> list[str]:

@@ -18,7 +18,7 @@ from generators.build import alerts as alerts_builder
 from generators.build import recording_rules as recording_rules_builder
 
 from .conftest import leaf_panels, panels
-from generators.promql_names import metric_names
+from .promql_names import metric_names
 from .test_promql import LABEL_VALUES
 
 PROMETHEUS_BUILT_IN = {naming.ALERTS, "ALERTS_FOR_STATE"}

@@ -6,7 +6,7 @@ import pytest
 from generators import naming
 
 from .conftest import leaf_panels
-from generators.promql_names import metric_names
+from .promql_names import metric_names
 
 SEED_KIRO_METRICS = {
     "kiro_hooks": ["hook_execution_duration_seconds", "hook_success_rate_percentage",

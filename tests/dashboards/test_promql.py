@@ -10,19 +10,11 @@ import re
 
 import requests
 
+from generators.promcheck import substitute_variables as substitute
+
 from .conftest import leaf_panels
 
-BUILT_INS = {"__rate_interval": "5m", "__interval": "1m", "__range": "1h", "__range_s": "3600",
-             "__interval_ms": "60000"}
 LABEL_VALUES = re.compile(r"^label_values\((.*),\s*[a-zA-Z_][a-zA-Z0-9_]*\)$")
-
-
-def substitute(expr: str) -> str:
-    """Grafana's variable interpolation for a query test: built-ins by durations, filters by ``.*``."""
-    def one(match: re.Match) -> str:
-        name = match.group(1) or match.group(2)
-        return BUILT_INS.get(name, ".*")
-    return re.sub(r"\$\{(\w+)\}|\$(\w+)", one, expr)
 
 
 def every_query(boards: dict) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ import pytest
 from generators import naming
 from generators.model import seconds
 from generators.grafana.queries import value_series
-from generators.promql_names import metric_names
+from .promql_names import metric_names
 
 from .conftest import leaf_panels, panels
 from .grafana_units import is_grafana_unit

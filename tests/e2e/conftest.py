@@ -7,13 +7,13 @@ scrapes every 5 s, so the whole module finishes in a few minutes on 2 cores.
 from __future__ import annotations
 
 import atexit
-import shutil
 import signal
 from pathlib import Path
 
 import pytest
 
 from generators.stack import procs, stack
+from tests import support
 
 ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = stack.Options(spec=str(ROOT / "spec/kpis.yaml"), overlays=(str(ROOT / "spec/overlays/fast.yaml"),),
@@ -33,11 +33,9 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, request):
     """A running stack (``procs.State``); every process it started is stopped at teardown, pass or fail."""
-    missing = [t for t in ("prometheus", "promtool", "prometheus-node-exporter") if not shutil.which(t)]
-    if not (shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")):
-        missing.append("prometheus-alertmanager")
-    if missing:
-        pytest.fail(f"needs {', '.join(missing)} (make deps)")
+    for names in (("prometheus",), ("promtool",), ("prometheus-node-exporter",),
+                  ("prometheus-alertmanager", "alertmanager")):
+        support.tool(*names)  # a missing one fails the test, naming `make deps`
     root = tmp_path_factory.mktemp("stack")
     request.addfinalizer(lambda: stack.down(root))
     atexit.register(stack.down, root)  # also when pytest itself is interrupted or killed with SIGTERM

@@ -195,12 +195,8 @@ def test_incident_pages_on_call_in_time_with_links(live, incidents, alertname, l
 
 def _dashboard_panels(live) -> dict[str, set[int]]:
     """Generated dashboards' uid -> every panel id (rows' panels included)."""
-    def ids(node: dict):
-        for panel in node.get("panels", []):
-            yield panel["id"]
-            yield from ids(panel)
     boards = [json.loads(p.read_text()) for p in sorted((_bundle(live) / "dashboards").glob("*.json"))]
-    return {board["uid"]: set(ids(board)) for board in boards}
+    return {board["uid"]: {panel["id"] for panel in bundle.panels(board)} for board in boards}
 
 
 def _assert_links_resolve(live, alert: dict) -> None:
